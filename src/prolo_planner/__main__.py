@@ -1,0 +1,5 @@
+"""Entry point for `python -m prolo_planner`."""
+
+from prolo_planner.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The Qt-free core: geometry, calibration, display arithmetic (and later plans and safety)."""

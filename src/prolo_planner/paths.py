@@ -1,0 +1,42 @@
+"""Where the app keeps its settings, logs and data on this workstation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "prolo-planner"
+HOME_ENV = "PROLO_PLANNER_HOME"
+
+
+def _private_dir(path: Path) -> Path:
+    # Patient data and settings are for this user alone: folders 0700.
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.chmod(0o700)
+    except OSError:
+        pass
+    return path
+
+
+def home() -> Path | None:
+    """The single folder that overrides every platform location, if set."""
+    value = os.environ.get(HOME_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    root = home()
+    return _private_dir(root / "config" if root else Path(platformdirs.user_config_dir(APP_NAME)))
+
+
+def data_dir() -> Path:
+    root = home()
+    return _private_dir(root / "data" if root else Path(platformdirs.user_data_dir(APP_NAME)))
+
+
+def log_dir() -> Path:
+    root = home()
+    return _private_dir(root / "logs" if root else Path(platformdirs.user_log_dir(APP_NAME)))
