@@ -1,0 +1,298 @@
+"""The injection plan: targets, needle paths, avoid zones and measurements on images.
+
+Everything is stored in image pixels (column, row) on one frame of one image, or on all frames
+(frame None); millimetres are derived through the image's calibration, never stored as truth.
+Values are frozen: an edit builds a new value with dataclasses.replace, so undo keeps the
+before and after values. Unknown keys read from a newer file are kept in `extra` and written
+back unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, TypeAlias
+
+from prolo_planner.core.geometry import Point
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class TargetKind(StrEnum):
+    LIGAMENT = "ligament"
+    PERIOSTEUM = "periosteum"  # periosteum or enthesis: where ligament and tendon meet bone
+    JOINT_CAPSULE = "joint capsule"
+    TENDON = "tendon"
+    BURSA = "bursa"
+    OTHER = "other"
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    MIDLINE = "midline"
+    BILATERAL = "bilateral"
+    UNSPECIFIED = "unspecified"
+
+
+class SiteStatus(StrEnum):
+    PLANNED = "planned"
+    INJECTED = "injected"
+    SKIPPED = "skipped"
+
+
+class Anaesthetic(StrEnum):
+    LIDOCAINE = "lidocaine"
+    PROCAINE = "procaine"
+    NONE = "none"
+
+
+class Approach(StrEnum):
+    IN_PLANE = "in-plane"
+    OUT_OF_PLANE = "out-of-plane"
+
+
+class AvoidKind(StrEnum):
+    ARTERY = "artery"
+    VEIN = "vein"
+    NERVE = "nerve"
+    SPINAL_CANAL = "spinal canal or dura"
+    PLEURA = "pleura or lung"
+    BONE = "bone"
+    OTHER = "other"
+
+
+class ZoneShape(StrEnum):
+    POLYGON = "polygon"
+    ELLIPSE = "ellipse"  # points = (corner, opposite corner) of its axis-aligned bounding box
+
+
+class ProbeOrientation(StrEnum):
+    LONG_AXIS = "long axis"
+    SHORT_AXIS = "short axis"
+    UNSPECIFIED = "unspecified"
+
+
+@dataclass(frozen=True, slots=True)
+class Injectate:
+    """What goes in at one site. Percentages are w/v: 1 % = 10 mg/mL."""
+
+    dextrose_percent: float = 15.0
+    anaesthetic: Anaesthetic = Anaesthetic.LIDOCAINE
+    anaesthetic_percent: float = 0.2
+    volume_ml: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An injection site. `position` None means carried forward and not placed yet."""
+
+    image_id: str
+    position: Point | None
+    frame: int | None = None
+    kind: TargetKind = TargetKind.LIGAMENT
+    name: str = ""
+    side: Side = Side.UNSPECIFIED
+    status: SiteStatus = SiteStatus.PLANNED
+    injectate: Injectate = field(default_factory=Injectate)
+    note: str = ""
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NeedlePath:
+    """From the skin entry point to a target; its far end is always the target's position."""
+
+    image_id: str
+    entry: Point
+    target_id: str
+    frame: int | None = None
+    approach: Approach = Approach.IN_PLANE
+    needle_gauge: int = 25
+    needle_length_mm: float = 38.0
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AvoidZone:
+    """A structure the needle must keep clear of, by at least `margin_mm`."""
+
+    image_id: str
+    shape: ZoneShape
+    points: tuple[Point, ...]
+    frame: int | None = None
+    kind: AvoidKind = AvoidKind.OTHER
+    name: str = ""
+    margin_mm: float = 3.0
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Caliper:
+    image_id: str
+    a: Point
+    b: Point
+    frame: int | None = None
+    label: str = ""
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AngleMeasurement:
+    """The angle at `vertex` between the rays to `a` and to `b`."""
+
+    image_id: str
+    vertex: Point
+    a: Point
+    b: Point
+    frame: int | None = None
+    label: str = ""
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TextNote:
+    """Free text at `text_at`, with an arrow pointing to `arrow_to`."""
+
+    image_id: str
+    arrow_to: Point
+    text_at: Point
+    text: str
+    frame: int | None = None
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+Annotation: TypeAlias = Target | NeedlePath | AvoidZone | Caliper | AngleMeasurement | TextNote
+
+
+class AnnotationKind(StrEnum):
+    TARGET = "target"
+    NEEDLE_PATH = "needle path"
+    AVOID_ZONE = "avoid zone"
+    CALIPER = "caliper"
+    ANGLE = "angle"
+    TEXT = "text"
+
+
+KIND_OF: dict[type, AnnotationKind] = {
+    Target: AnnotationKind.TARGET,
+    NeedlePath: AnnotationKind.NEEDLE_PATH,
+    AvoidZone: AnnotationKind.AVOID_ZONE,
+    Caliper: AnnotationKind.CALIPER,
+    AngleMeasurement: AnnotationKind.ANGLE,
+    TextNote: AnnotationKind.TEXT,
+}
+
+
+def kind_of(annotation: Annotation) -> AnnotationKind:
+    return KIND_OF[type(annotation)]
+
+
+@dataclass(frozen=True, slots=True)
+class ManualCalibration:
+    """Two depth-scale ticks the clinician clicked and the millimetres between them."""
+
+    a: Point
+    b: Point
+    mm: float
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """Which image file a plan's annotations lie on, found again by UID, content or path."""
+
+    path: str
+    sop_instance_uid: str = ""
+    sha256: str = ""
+    frame_count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePlan:
+    """What the clinician says of one image: where on the body, and what goes to the chart."""
+
+    ref: ImageRef
+    region: str = ""  # catalog region id, e.g. "lumbar_spine"
+    side: Side = Side.UNSPECIFIED
+    probe_orientation: ProbeOrientation = ProbeOrientation.UNSPECIFIED
+    body_marker: str = ""
+    key_frames: tuple[int, ...] = ()
+    #: The skin surface the clinician drew; depth is measured below it (else below the image top).
+    skin_line: tuple[Point, Point] | None = None
+    manual_calibration: ManualCalibration | None = None
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One treatment session's plan: its images and every annotation on them."""
+
+    images: tuple[ImagePlan, ...] = ()
+    annotations: tuple[Annotation, ...] = ()
+    patient_weight_kg: float | None = None
+    title: str = ""
+    note: str = ""
+    id: str = field(default_factory=new_id)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    # -- lookup ---------------------------------------------------------------------------
+    def annotation(self, annotation_id: str) -> Annotation:
+        for a in self.annotations:
+            if a.id == annotation_id:
+                return a
+        raise KeyError(annotation_id)
+
+    def find(self, annotation_id: str) -> Annotation | None:
+        try:
+            return self.annotation(annotation_id)
+        except KeyError:
+            return None
+
+    def image(self, image_id: str) -> ImagePlan:
+        for im in self.images:
+            if im.id == image_id:
+                return im
+        raise KeyError(image_id)
+
+    def targets(self) -> tuple[Target, ...]:
+        return tuple(a for a in self.annotations if isinstance(a, Target))
+
+    def on_image(self, image_id: str, frame: int | None = None) -> tuple[Annotation, ...]:
+        """Annotations of an image; with a frame, those shown on that frame."""
+        return tuple(
+            a
+            for a in self.annotations
+            if a.image_id == image_id and (frame is None or a.frame is None or a.frame == frame)
+        )
+
+    def paths_to(self, target_id: str) -> tuple[NeedlePath, ...]:
+        return tuple(
+            a for a in self.annotations if isinstance(a, NeedlePath) and a.target_id == target_id
+        )
+
+    def path_end(self, path: NeedlePath) -> Point | None:
+        target = self.find(path.target_id)
+        return target.position if isinstance(target, Target) else None
+
+    def annotated_frames(self, image_id: str) -> frozenset[int]:
+        return frozenset(
+            a.frame for a in self.annotations if a.image_id == image_id and a.frame is not None
+        )
+
+    # -- building new values --------------------------------------------------------------
+    def with_annotations(self, annotations: Iterable[Annotation]) -> Plan:
+        return replace(self, annotations=tuple(annotations))
+
+    def with_images(self, images: Iterable[ImagePlan]) -> Plan:
+        return replace(self, images=tuple(images))

@@ -1,0 +1,1 @@
+"""What the app keeps on disk: atomic file writes (and later the session store)."""
