@@ -85,6 +85,7 @@ class Injectate:
     anaesthetic: Anaesthetic = Anaesthetic.LIDOCAINE
     anaesthetic_percent: float = 0.2
     volume_ml: float = 1.0
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +206,7 @@ class ManualCalibration:
     a: Point
     b: Point
     mm: float
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +217,7 @@ class ImageRef:
     sop_instance_uid: str = ""
     sha256: str = ""
     frame_count: int = 1
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +248,8 @@ class Plan:
     note: str = ""
     id: str = field(default_factory=new_id)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: Unknown keys of the plan file's top level (beside "plan"), written back on save.
+    file_extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     # -- lookup ---------------------------------------------------------------------------
     def annotation(self, annotation_id: str) -> Annotation:
