@@ -1,0 +1,120 @@
+"""What a session's plan adds up to: millilitres, dextrose grams and anaesthetic milligrams.
+
+The app informs and never prescribes: these are sums of what the clinician planned, for the
+safety checks to compare with the clinic's limits.
+
+Which sites count: planned and injected ones. A planned site is what the clinician intends to
+give in this session, so a limit must be checked before the needle goes in; a skipped site gives
+nothing. A planned site that is carried forward and not placed on an image yet still counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from prolo_planner.core.plan import Anaesthetic, SiteStatus, Target
+
+#: A w/v percentage: 1 % holds 10 mg in each mL.
+MG_PER_ML_PER_PERCENT = 10.0
+
+COUNTED = frozenset({SiteStatus.PLANNED, SiteStatus.INJECTED})
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDose:
+    """What one site receives."""
+
+    target_id: str
+    name: str
+    status: SiteStatus
+    volume_ml: float
+    dextrose_percent: float
+    dextrose_g: float
+    anaesthetic: Anaesthetic
+    anaesthetic_percent: float
+    anaesthetic_mg: float
+
+
+@dataclass(frozen=True, slots=True)
+class DoseProblem:
+    """A site whose numbers cannot be added up (negative, not a number); it counts as 0."""
+
+    target_id: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDose:
+    sites: tuple[SiteDose, ...]
+    total_ml: float
+    dextrose_g: float
+    #: Milligrams per agent, for agents some counted site actually gives (more than 0 mg).
+    anaesthetic_mg: Mapping[Anaesthetic, float]
+    problems: tuple[DoseProblem, ...] = ()
+
+    def mg_of(self, agent: Anaesthetic) -> float:
+        return self.anaesthetic_mg.get(agent, 0.0)
+
+    def sites_with(self, agent: Anaesthetic) -> tuple[SiteDose, ...]:
+        return tuple(s for s in self.sites if s.anaesthetic is agent and s.anaesthetic_mg > 0)
+
+
+def _usable(value: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value >= 0
+
+
+def site_dose(target: Target) -> tuple[SiteDose, tuple[DoseProblem, ...]]:
+    """One site's amounts; unusable numbers count as 0 and are reported."""
+    inj = target.injectate
+    label = f"'{target.name}'" if target.name else f"a {target.kind.value} site"
+    problems = []
+    numbers = {
+        "volume": inj.volume_ml,
+        "dextrose %": inj.dextrose_percent,
+        "anaesthetic %": inj.anaesthetic_percent,
+    }
+    for what, value in numbers.items():
+        if not _usable(value):
+            problems.append(DoseProblem(target.id, f"{label}: {what} {value!r} is not usable"))
+    volume = inj.volume_ml if _usable(inj.volume_ml) else 0.0
+    dextrose = inj.dextrose_percent if _usable(inj.dextrose_percent) else 0.0
+    percent = inj.anaesthetic_percent if _usable(inj.anaesthetic_percent) else 0.0
+    if inj.anaesthetic is Anaesthetic.NONE:
+        percent = 0.0
+    dose = SiteDose(
+        target_id=target.id,
+        name=target.name,
+        status=target.status,
+        volume_ml=volume,
+        dextrose_percent=dextrose,
+        dextrose_g=volume * dextrose / 100.0,
+        anaesthetic=inj.anaesthetic,
+        anaesthetic_percent=percent,
+        anaesthetic_mg=volume * percent * MG_PER_ML_PER_PERCENT,
+    )
+    return dose, tuple(problems)
+
+
+def session_dose(targets: Iterable[Target]) -> SessionDose:
+    """Totals over the planned and injected sites, in the order given."""
+    sites: list[SiteDose] = []
+    problems: list[DoseProblem] = []
+    for target in targets:
+        if target.status not in COUNTED:
+            continue
+        dose, site_problems = site_dose(target)
+        sites.append(dose)
+        problems.extend(site_problems)
+    agents = dict.fromkeys(s.anaesthetic for s in sites if s.anaesthetic_mg > 0)
+    mg = {a: math.fsum(s.anaesthetic_mg for s in sites if s.anaesthetic is a) for a in agents}
+    return SessionDose(
+        sites=tuple(sites),
+        # math.fsum: a sum of many 0.1 mL steps should not drift.
+        total_ml=math.fsum(s.volume_ml for s in sites),
+        dextrose_g=math.fsum(s.dextrose_g for s in sites),
+        anaesthetic_mg=MappingProxyType(mg),
+        problems=tuple(problems),
+    )
