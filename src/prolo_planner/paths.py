@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -14,10 +15,8 @@ HOME_ENV = "PROLO_PLANNER_HOME"
 def _private_dir(path: Path) -> Path:
     # Patient data and settings are for this user alone: folders 0700.
     path.mkdir(parents=True, exist_ok=True)
-    try:
+    with contextlib.suppress(OSError):
         path.chmod(0o700)
-    except OSError:
-        pass
     return path
 
 

@@ -141,7 +141,8 @@ class Calibration:
     ) -> Calibration:
         """One spacing over the whole image (PixelSpacing, or a manual calibration)."""
         if not (_positive(mm_per_px_x) and _positive(mm_per_px_y)):
-            return cls.none((f"{source.value}: spacing {mm_per_px_x}, {mm_per_px_y} is not usable",))
+            reason = f"{source.value}: spacing {mm_per_px_x}, {mm_per_px_y} is not usable"
+            return cls.none((reason,))
         region = CalibratedRegion(0, 0, columns - 1, rows - 1, mm_per_px_x, mm_per_px_y, "image")
         return cls(source, (region,), (), detail)
 

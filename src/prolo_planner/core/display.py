@@ -1,4 +1,4 @@
-"""Brightness and contrast of a displayed frame: the one display mapping screen and exports share."""
+"""Brightness and contrast of a displayed frame: the one mapping screen and exports share."""
 
 from __future__ import annotations
 

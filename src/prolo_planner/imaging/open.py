@@ -7,7 +7,9 @@ from pathlib import Path
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.imaging.source import ImageSource, SourceKind
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"})
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
+)
 STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 
 
@@ -24,17 +26,23 @@ def is_dicomdir(path: Path) -> bool:
 
 
 def classify(path: Path) -> SourceKind | None:
-    """Which reader a file needs, or None when it is no image the app knows."""
+    """Which reader a file needs, or None when it is no image the app knows.
+
+    A Part 10 header wins over the suffix (PACS exports name DICOM files .png or .jpg too);
+    otherwise the suffix decides, and suffix-less files are sniffed for a bare dataset.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(132)
+    except OSError:
+        head = b""
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return SourceKind.DICOM
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         return SourceKind.VIDEO
     if suffix in STILL_SUFFIXES:
         return SourceKind.IMAGE
-    try:
-        with path.open("rb") as f:
-            head = f.read(132)
-    except OSError:
-        return None
     return SourceKind.DICOM if looks_like_dicom(head) else None
 
 

@@ -93,6 +93,8 @@ class SourceInfo:
     study_instance_uid: str = ""
     series_instance_uid: str = ""
     sop_instance_uid: str = ""
+    series_number: int | None = None
+    instance_number: int | None = None
     sop_class_uid: str = ""
     sop_class_name: str = ""
     modality: str = ""
