@@ -32,6 +32,7 @@ test: $(TEST_STAMP)
 ## Speed and memory figures for cine playback (prints a table, writes JSON).
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/bench_cine.py
+	$(PY) benchmarks/bench_store.py
 
 ## Regenerate the bundled sample images.
 samples: $(TEST_STAMP)

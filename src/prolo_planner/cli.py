@@ -20,6 +20,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "viewer on FILES (or on the bundled sample images).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder of the session store and image library (default: the app's data folder, "
+        "or $PROLO_PLANNER_HOME/data)",
+    )
     sub = parser.add_subparsers(dest="command")
 
     gui = sub.add_parser("gui", help="open the viewer (the default)")
@@ -33,16 +40,35 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("file", type=Path)
     render.add_argument("--frame", type=int, default=0, help="frame index, from 0")
     render.add_argument("--out", type=Path, required=True, help="PNG file to write")
+
+    sessions = sub.add_parser("sessions", help="list patients' sessions, their sites and totals")
+    sessions.add_argument("--patient", metavar="ID", help="only this patient (the clinic's ID)")
+    sessions.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser("demo", help="add a fictitious patient with three sessions on the sample images")
     return parser
 
 
+COMMANDS = frozenset({"gui", "info", "render", "sessions", "demo"})
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """Bare `prolo-planner [--data-dir D] FILE...` opens the viewer, like any desktop viewer."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("--data-dir"):
+        i += 1 if "=" in argv[i] else 2
+    rest = argv[i:]
+    if not rest or (rest[0] not in COMMANDS and not rest[0].startswith("-")):
+        return [*argv[:i], "gui", *rest]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"gui", "info", "render"}
-    # Bare `prolo-planner FILE...` opens the viewer, like any desktop viewer.
-    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
-        argv = ["gui", *argv]
+    argv = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     args = _build_parser().parse_args(argv)
+    if args.data_dir is not None:
+        from prolo_planner import paths
+
+        paths.set_data_dir(args.data_dir)
 
     from prolo_planner.logs import setup_logging
 
@@ -55,6 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from prolo_planner.commands.render import run_render
 
         return run_render(args.file, args.frame, args.out)
+    if args.command == "sessions":
+        from prolo_planner.commands.sessions import run_sessions
+
+        return run_sessions(args.patient, as_json=args.json, data_dir=args.data_dir)
+    if args.command == "demo":
+        from prolo_planner.commands.demo import run_demo
+
+        return run_demo(args.data_dir)
     from prolo_planner.ui.app import run_gui
 
     return run_gui(args.files)

@@ -20,6 +20,15 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
+_data_dir_override: Path | None = None
+
+
+def set_data_dir(path: Path | str | None) -> None:
+    """Use `path` as the data folder for the rest of this process (the --data-dir option)."""
+    global _data_dir_override
+    _data_dir_override = Path(path).expanduser().resolve() if path is not None else None
+
+
 def home() -> Path | None:
     """The single folder that overrides every platform location, if set."""
     value = os.environ.get(HOME_ENV)
@@ -32,6 +41,9 @@ def config_dir() -> Path:
 
 
 def data_dir() -> Path:
+    """The session store and image library: --data-dir, else PROLO_PLANNER_HOME, else the OS's."""
+    if _data_dir_override is not None:
+        return _private_dir(_data_dir_override)
     root = home()
     return _private_dir(root / "data" if root else Path(platformdirs.user_data_dir(APP_NAME)))
 

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 from prolo_planner.core.display import DisplaySettings, apply_display
+from prolo_planner.files import write_bytes_atomic
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.imaging.open import open_image
-from prolo_planner.store.atomic import write_bytes_atomic
 
 
 def encode_png(frame: np.ndarray) -> bytes:

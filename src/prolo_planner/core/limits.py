@@ -16,7 +16,7 @@ from typing import Any
 
 from prolo_planner import paths
 from prolo_planner.core.plan import Anaesthetic
-from prolo_planner.store.atomic import write_bytes_atomic
+from prolo_planner.files import write_bytes_atomic
 
 FORMAT = "prolo-planner/limits"
 #: The file format's own version (major.minor), separate from the app's version.

@@ -1,1 +1,1 @@
-"""What the app keeps on disk: atomic file writes (and later the session store)."""
+"""What the app keeps on disk: the session store (SQLite), the image library, plan files."""

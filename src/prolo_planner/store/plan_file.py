@@ -33,7 +33,7 @@ from prolo_planner.core.plan import (
     Target,
     TextNote,
 )
-from prolo_planner.store.atomic import write_bytes_atomic
+from prolo_planner.files import write_bytes_atomic
 from prolo_planner.store.plan_migrations import upgrade
 
 PLAN_FORMAT = "prolo-planner/plan"

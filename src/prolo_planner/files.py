@@ -1,4 +1,4 @@
-"""Atomic, private file writes: a reader never sees half a file, and only this user can read it."""
+"""Atomic, private file writes: a reader never sees half a file, and only this user reads it."""
 
 from __future__ import annotations
 

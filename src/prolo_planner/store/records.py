@@ -1,0 +1,284 @@
+"""The session store's rows as values: patients, sessions, stored images, audit entries, errors."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+
+from prolo_planner.core.plan import Anaesthetic, Side
+
+PAIN_MIN, PAIN_MAX = 0, 10
+
+
+class SessionState(StrEnum):
+    DRAFT = "draft"
+    SIGNED = "signed"
+
+
+class AuditAction(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    SIGNED = "signed"
+    AMENDED = "amended"
+    EXPORTED = "exported"
+    IMPORTED = "imported"
+
+
+# -- errors -------------------------------------------------------------------------------------
+class StoreError(Exception):
+    """A problem with the session store, in words a clinician can act on."""
+
+
+class NewerStoreError(StoreError):
+    """The store was written by a newer Prolo Planner: opening it could damage it."""
+
+
+class NotFound(StoreError, KeyError):
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
+class InvalidValue(StoreError, ValueError):
+    """A field value the store does not accept (pain 11, a weight of 0 kg, a bad date)."""
+
+
+class ReadOnlySession(StoreError):
+    """The session cannot be changed: signed, superseded by an amendment, or open elsewhere.
+    `reason` is the part a window shows in its read-only notice."""
+
+    def __init__(self, reason: str, session_id: int | None = None) -> None:
+        super().__init__(f"session #{session_id} is read-only: {reason}" if session_id else reason)
+        self.reason = reason
+
+
+class SessionLocked(ReadOnlySession):
+    """Another Prolo Planner window holds the editing lease of this session."""
+
+    def __init__(self, reason: str, holder: LeaseHolder) -> None:
+        super().__init__(reason)
+        self.holder = holder
+
+    def __str__(self) -> str:
+        return f"session #{self.holder.session_id} is {self.reason}"
+
+
+# -- rows ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Patient:
+    id: int
+    #: The clinic's patient ID (DICOM PatientID, the medical record number).
+    mrn: str
+    #: DICOM person name order: FAMILY^Given^Middle.
+    name: str
+    birth_date: str = ""  # ISO YYYY-MM-DD, or "" when unknown
+    sex: str = ""  # M, F, O or ""
+    weight_kg: float | None = None
+
+    @property
+    def display_name(self) -> str:
+        """'FAMILY, Given Middle' as a chart writes it."""
+        family, _, rest = self.name.partition("^")
+        given = " ".join(p for p in rest.split("^") if p)
+        return f"{family}, {given}" if given else family
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One treatment visit, as one version: an amendment is a new row that `amends` the old."""
+
+    id: int
+    patient_id: int
+    started_at: str  # ISO datetime, the clinic's local time
+    region: str = ""  # catalog region id, e.g. "lumbar_spine"
+    side: Side = Side.UNSPECIFIED
+    clinician: str = ""
+    pain_before: int | None = None
+    pain_after: int | None = None
+    notes: str = ""
+    state: SessionState = SessionState.DRAFT
+    version: int = 1
+    amends: int | None = None
+    signed_at: str | None = None
+    signed_by: str | None = None
+
+    @property
+    def is_signed(self) -> bool:
+        return self.state is SessionState.SIGNED
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """A file copied into the content-addressed library, found again by its SHA-256."""
+
+    sha256: str
+    library_path: Path  # absolute, inside the data folder's library
+    original_path: str
+    kind: str  # SourceKind value: dicom, video, image
+    size_bytes: int
+    frame_count: int = 1
+    sop_class_uid: str = ""
+    study_instance_uid: str = ""
+    series_instance_uid: str = ""
+    sop_instance_uid: str = ""
+    #: What the file itself says of its patient (DICOM header); "" for videos and stills.
+    file_patient_id: str = ""
+    file_patient_name: str = ""
+    file_birth_date: str = ""
+    patient_id: int | None = None
+    imported_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientMismatch:
+    """A file whose patient does not agree with the store: shown to the clinician, never merged."""
+
+    file: Path
+    file_patient_id: str
+    file_patient_name: str
+    file_birth_date: str
+    #: The patient it collides with: same ID, or the patient of the session it was meant for.
+    patient: Patient
+    #: What differs, in words: "name PHANTOM^Hip in the file, DEMO^Alex in the store".
+    differences: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file.name}: patient {self.file_patient_id or '(no ID)'} does not match "
+            f"{self.patient.display_name} ({self.patient.mrn}): " + "; ".join(self.differences)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DicomImport:
+    """What importing one DICOM file did. With a mismatch the file is in the library (nothing is
+    lost) but linked to no patient or session until the clinician decides."""
+
+    image: StoredImage
+    patient: Patient | None
+    patient_created: bool = False
+    mismatch: PatientMismatch | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSaved:
+    changed: bool  # False when the plan equals the stored one: nothing was written
+    revision: int
+    saved_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One session on a patient's timeline, with the totals stored when its plan was saved."""
+
+    session: Session
+    site_count: int = 0
+    site_names: tuple[str, ...] = ()
+    total_ml: float = 0.0
+    dextrose_g: float = 0.0
+    anaesthetic_mg: Mapping[Anaesthetic, float] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    #: Later versions exist: this row is kept for review but no longer current.
+    superseded: bool = False
+
+    @property
+    def total_anaesthetic_mg(self) -> float:
+        return sum(self.anaesthetic_mg.values())
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: str  # UTC, ISO with Z
+    who: str
+    action: AuditAction
+    session_id: int | None = None
+    patient_id: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds a session's editing lease."""
+
+    session_id: int
+    instance_id: str
+    pid: int
+    host: str
+    user: str
+    acquired_at: float  # seconds since the epoch
+    heartbeat_at: float
+
+    def describe(self, this_host: str) -> str:
+        since = _dt.datetime.fromtimestamp(self.acquired_at).strftime("%H:%M")
+        where = "another Prolo Planner window"
+        if self.host != this_host:
+            where = f"Prolo Planner on {self.host}"
+        who = f"pid {self.pid}" + (f", user {self.user}" if self.user else "")
+        return f"open for editing in {where} since {since} ({who})"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """This instance's right to edit one session; keep it alive with Repository.heartbeat."""
+
+    session_id: int
+    instance_id: str
+    taken_over_from: LeaseHolder | None = None
+
+
+# -- small helpers shared by the store modules -------------------------------------------------
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def current_user() -> str:
+    """The OS user name, the default 'who' of the audit log."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return os.environ.get("USER") or f"uid {os.getuid()}"
+
+
+def check_pain(name: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise InvalidValue(f"{name}: a whole number from 0 to 10, got {value!r}")
+    if not PAIN_MIN <= value <= PAIN_MAX:
+        raise InvalidValue(f"{name}: a whole number from 0 to 10, got {value}")
+    return value
+
+
+def iso_datetime(value: object) -> str:
+    """A session time as ISO text (seconds), from a datetime or ISO text."""
+    if isinstance(value, _dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(value).isoformat(timespec="seconds")
+        except ValueError:
+            pass
+    raise InvalidValue(f"started_at: expected a date and time like 2026-03-14T10:30, got {value!r}")
+
+
+def iso_date(value: str) -> str:
+    """A birth date as YYYY-MM-DD from ISO or DICOM (YYYYMMDD) text; "" stays unknown."""
+    text = value.strip()
+    if not text:
+        return ""
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return _dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise InvalidValue(f"birth date: expected YYYY-MM-DD, got {value!r}")

@@ -1,0 +1,521 @@
+"""The session store's API: patients, sessions, plans, images, leases and the audit log.
+
+Every method is one transaction. Slow work (copying an image, encoding a plan) happens before
+the transaction starts, so the write lock is held for milliseconds and an autosave never makes
+another window wait. Each change that matters to the chart leaves an audit entry, written in the
+same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
+from prolo_planner.store import audit, dicom_import, images, locks, patients, sessions
+from prolo_planner.store.database import Database
+from prolo_planner.store.image_library import ImageLibrary
+from prolo_planner.store.plan_rows import PreparedPlan, prepare, stored_document_plan
+from prolo_planner.store.records import (
+    AuditAction,
+    AuditEntry,
+    DicomImport,
+    InvalidValue,
+    Lease,
+    LeaseHolder,
+    Patient,
+    PlanSaved,
+    ReadOnlySession,
+    Session,
+    SessionLocked,
+    StoredImage,
+    TimelineRow,
+    current_user,
+    utc_now,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    """A session as a window opens it: editable with a lease, or read-only with the reason."""
+
+    session: Session
+    plan: Plan
+    lease: Lease | None
+    read_only_reason: str | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return self.lease is None
+
+
+class Repository:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        who: str | None = None,
+        instance_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.who = who or current_user()
+        self.instance_id = instance_id or locks.new_instance_id()
+        self.library = ImageLibrary(db.data_dir)
+        self.host = locks.this_host()
+        self._clock = clock
+
+    @classmethod
+    def open(cls, data_dir: Path | str | None = None, **kwargs: Any) -> Repository:
+        """The store of `data_dir` (default: the app's data folder), created or upgraded."""
+        return cls(Database.open(data_dir), **kwargs)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.db.data_dir
+
+    def close(self) -> None:
+        """Hand back this window's leases and close the file."""
+        if self.db.closed:
+            return
+        with self.db.write() as conn:
+            locks.release_all(conn, self.instance_id)
+        self.db.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- patients -----------------------------------------------------------------------------
+    def create_patient(
+        self,
+        mrn: str,
+        name: str,
+        birth_date: str = "",
+        sex: str = "",
+        weight_kg: float | None = None,
+        *,
+        who: str | None = None,
+    ) -> Patient:
+        fields = {
+            "mrn": mrn,
+            "name": name,
+            "birth_date": birth_date,
+            "sex": sex,
+            "weight_kg": weight_kg,
+        }
+        with self.db.write() as conn:
+            now = utc_now()
+            patient = patients.insert(conn, fields, now)
+            self._log(
+                conn,
+                AuditAction.CREATED,
+                who,
+                patient_id=patient.id,
+                detail=f"patient {patient.mrn}",
+                at=now,
+            )
+        return patient
+
+    def update_patient(self, patient_id: int, *, who: str | None = None, **changes: Any) -> Patient:
+        with self.db.write() as conn:
+            old = patients.get(conn, patient_id)
+            new = patients.update(conn, patient_id, changes)
+            changed = [k for k in changes if getattr(old, k) != getattr(new, k)]
+            if changed:
+                self._log(
+                    conn,
+                    AuditAction.EDITED,
+                    who,
+                    patient_id=patient_id,
+                    detail="patient: " + ", ".join(changed),
+                )
+        return new
+
+    def patient(self, patient_id: int) -> Patient:
+        with self.db.read() as conn:
+            return patients.get(conn, patient_id)
+
+    def patient_by_mrn(self, mrn: str) -> Patient | None:
+        with self.db.read() as conn:
+            return patients.by_mrn(conn, mrn)
+
+    def search_patients(self, query: str, limit: int = 50) -> list[Patient]:
+        """Patients with a word of name or ID starting with each word of `query`, by name."""
+        with self.db.read() as conn:
+            return patients.search(conn, query, limit)
+
+    def patients_with_sessions(self) -> list[Patient]:
+        with self.db.read() as conn:
+            return patients.with_sessions(conn)
+
+    # -- sessions -----------------------------------------------------------------------------
+    def create_session(
+        self, patient_id: int, *, plan: Plan | None = None, who: str | None = None, **fields: Any
+    ) -> Session:
+        """A new draft session (fields: started_at, region, side, clinician, pain_before,
+        pain_after, notes), with its plan if given."""
+        prepared = prepare(plan, self.data_dir) if plan is not None else None
+        with self.db.write() as conn:
+            now = utc_now()
+            patients.get(conn, patient_id)
+            session = sessions.insert(conn, patient_id, fields, now)
+            self._log(
+                conn,
+                AuditAction.CREATED,
+                who,
+                session_id=session.id,
+                patient_id=patient_id,
+                detail=_describe_session(session),
+                at=now,
+            )
+            if prepared is not None:
+                self._store_plan(conn, session, prepared, now, who, log_edit=False)
+        return session
+
+    def session(self, session_id: int) -> Session:
+        with self.db.read() as conn:
+            return sessions.get(conn, session_id)
+
+    def update_session(self, session_id: int, *, who: str | None = None, **changes: Any) -> Session:
+        """Change a draft's fields; refused for a signed session or one open elsewhere."""
+        with self.db.write() as conn:
+            self._check_lease(conn, session_id)
+            now = utc_now()
+            session, changed = sessions.update(conn, session_id, changes, now)
+            if changed:
+                self._log(
+                    conn,
+                    AuditAction.EDITED,
+                    who,
+                    session_id=session_id,
+                    patient_id=session.patient_id,
+                    detail="fields: " + ", ".join(changed),
+                    at=now,
+                )
+        return session
+
+    def sessions_of(
+        self, patient_id: int, *, include_superseded: bool = False
+    ) -> list[TimelineRow]:
+        """The patient's timeline, latest first: one row per session (its latest version
+        unless include_superseded), with sites and totals stored when the plan was saved."""
+        with self.db.read() as conn:
+            patients.get(conn, patient_id)
+            return sessions.timeline(conn, patient_id, include_superseded=include_superseded)
+
+    def versions(self, session_id: int) -> list[Session]:
+        with self.db.read() as conn:
+            return sessions.versions(conn, session_id)
+
+    def read_only_reason(self, session_id: int) -> str | None:
+        """Why this window may not change the session now, or None if it may."""
+        with self.db.read() as conn:
+            reason = sessions.why_read_only(conn, sessions.get(conn, session_id))
+            if reason is None:
+                h = locks.live_holder_other_than(
+                    conn, session_id, self.instance_id, self._clock(), self.host
+                )
+                reason = h.describe(self.host) if h is not None else None
+            return reason
+
+    def open_session(self, session_id: int) -> OpenedSession:
+        """Open a session for editing (taking its lease) or, when it cannot be, read-only."""
+        try:
+            lease: Lease | None = self.take_lease(session_id)
+            reason = None
+        except ReadOnlySession as exc:  # signed, amended, or open in another window
+            lease, reason = None, exc.reason
+        return OpenedSession(self.session(session_id), self.load_plan(session_id), lease, reason)
+
+    # -- plans --------------------------------------------------------------------------------
+    def save_plan(self, session_id: int, plan: Plan, *, who: str | None = None) -> PlanSaved:
+        """Store the session's plan (the autosave target). Saving an unchanged plan writes
+        nothing. Refused for a signed session, and while another window holds the lease."""
+        prepared = prepare(plan, self.data_dir)
+        with self.db.write() as conn:
+            session = sessions.get(conn, session_id)
+            sessions.check_editable(conn, session)
+            self._check_lease(conn, session_id)
+            return self._store_plan(conn, session, prepared, utc_now(), who, log_edit=True)
+
+    def load_plan(self, session_id: int) -> Plan:
+        """The session's plan (empty if none was saved), image paths resolved in the library;
+        an image found again by content where its recorded path has gone."""
+        with self.db.read() as conn:
+            sessions.get(conn, session_id)
+            stored = sessions.plan_document(conn, session_id)
+        if stored is None:
+            return Plan()
+        plan = stored_document_plan(stored[0], f"session #{session_id}", base_dir=self.data_dir)
+        return plan.with_images(self._found_again(im) for im in plan.images)
+
+    def plan_revision(self, session_id: int) -> int:
+        with self.db.read() as conn:
+            stored = sessions.plan_document(conn, session_id)
+            return 0 if stored is None else stored[1]
+
+    def _store_plan(
+        self,
+        conn: Any,
+        session: Session,
+        prepared: PreparedPlan,
+        now: str,
+        who: str | None,
+        *,
+        log_edit: bool,
+    ) -> PlanSaved:
+        saved = sessions.store_plan(conn, session.id, prepared, now)
+        summary = prepared.summary
+        if saved.changed:
+            for sha in (
+                prepared.image_sha256s
+            ):  # images of the plan that are in the library belong to the session
+                if conn.execute("SELECT 1 FROM images WHERE sha256 = ?", (sha,)).fetchone():
+                    images.link(conn, session.id, sha, now)
+            if log_edit:
+                detail = (
+                    f"plan revision {saved.revision}: {summary.site_count} sites, "
+                    f"{summary.total_ml:g} mL"
+                )
+                audit.edited(conn, now, who or self.who, session.id, session.patient_id, detail)
+        return saved
+
+    def _found_again(self, image: ImagePlan) -> ImagePlan:
+        ref = image.ref
+        if not ref.sha256 or Path(ref.path).is_file():
+            return image
+        found = self.library.find(ref.sha256)
+        if found is None:
+            return image
+        return dataclasses.replace(image, ref=dataclasses.replace(ref, path=str(found)))
+
+    # -- signing and amendment ----------------------------------------------------------------
+    def sign(self, session_id: int, *, who: str | None = None) -> Session:
+        """Sign the session: read-only from now on. Synced to disk before it returns."""
+        who = who or self.who
+        with self.db.write(durable=True) as conn:
+            self._check_lease(conn, session_id)
+            now = utc_now()
+            session = sessions.sign(conn, session_id, who, now)
+            locks.drop(conn, session_id)  # nobody edits a signed session: no lease to keep
+            self._log(
+                conn,
+                AuditAction.SIGNED,
+                who,
+                session_id=session_id,
+                patient_id=session.patient_id,
+                detail=f"version {session.version}",
+                at=now,
+            )
+        return session
+
+    def amend(self, session_id: int, *, who: str | None = None) -> Session:
+        """A new draft version of a signed session, copying its fields, images and plan; the
+        signed version is kept as it was and linked from the new one."""
+        with self.db.write() as conn:
+            now = utc_now()
+            new = sessions.amend(conn, session_id, now)
+            self._log(
+                conn,
+                AuditAction.AMENDED,
+                who,
+                session_id=new.id,
+                patient_id=new.patient_id,
+                detail=f"version {new.version}, amends session #{session_id}",
+                at=now,
+            )
+        return new
+
+    # -- images -------------------------------------------------------------------------------
+    def import_image(
+        self, path: Path | str, session_id: int | None = None, *, who: str | None = None
+    ) -> StoredImage:
+        """Copy any image file (DICOM, video, still) into the library and attach it to the
+        session named, if any. No patient matching: see import_dicom for that.
+        Raises ImageLoadError for a file the viewer cannot open."""
+        path = Path(path)
+        facts = images.read_facts(path)
+        file = self.library.add(path)
+        with self.db.write() as conn:
+            now = utc_now()
+            stored = images.record(conn, file, path, facts, self.library, now)
+            patient_id = None
+            if session_id is not None:
+                patient_id = sessions.get(conn, session_id).patient_id
+                images.link(conn, session_id, stored.sha256, now)
+            self._log(
+                conn,
+                AuditAction.IMPORTED,
+                who,
+                session_id=session_id,
+                patient_id=patient_id,
+                detail=images.describe_file(path, stored),
+                at=now,
+            )
+        return stored
+
+    def import_dicom(
+        self, path: Path | str, session_id: int | None = None, *, who: str | None = None
+    ) -> DicomImport:
+        """Import a DICOM file, matching its patient by PatientID (created if new).
+
+        The same ID with another name or birth date, or a file of another patient than the
+        session's, is returned as a mismatch: the file is kept in the library but linked to no
+        patient or session, for the clinician to decide.
+        """
+        path = Path(path)
+        facts = images.read_facts(path)
+        if facts.kind != "dicom":
+            raise InvalidValue(f"{path.name}: not a DICOM file; import it into a session")
+        file = self.library.add(path)
+        with self.db.write() as conn:
+            now = utc_now()
+            stored = images.record(conn, file, path, facts, self.library, now)
+            filed = dicom_import.file_under_patient(
+                conn, stored, path, facts, session_id, who or self.who, now
+            )
+            return dataclasses.replace(filed, image=images.get(conn, stored.sha256, self.library))
+
+    def link_image(self, session_id: int, sha256: str, *, who: str | None = None) -> None:
+        """Attach a stored image to a session (after the clinician resolved a mismatch)."""
+        with self.db.write() as conn:
+            session = sessions.get(conn, session_id)
+            images.get(conn, sha256, self.library)
+            if images.link(conn, session_id, sha256, utc_now()):
+                self._log(
+                    conn,
+                    AuditAction.IMPORTED,
+                    who,
+                    session_id=session_id,
+                    patient_id=session.patient_id,
+                    detail=f"image {sha256[:12]} attached",
+                )
+
+    def image(self, sha256: str) -> StoredImage:
+        with self.db.read() as conn:
+            return images.get(conn, sha256, self.library)
+
+    def images_of(self, session_id: int) -> list[StoredImage]:
+        with self.db.read() as conn:
+            return images.of_session(conn, session_id, self.library)
+
+    def image_ref(self, stored: StoredImage) -> ImageRef:
+        """How a plan refers to a stored image: its library file, UID and content hash."""
+        return ImageRef(
+            path=str(stored.library_path),
+            sop_instance_uid=stored.sop_instance_uid,
+            sha256=stored.sha256,
+            frame_count=stored.frame_count,
+        )
+
+    def adopt_images(self, session_id: int, plan: Plan, *, who: str | None = None) -> Plan:
+        """The plan with every image outside the library imported into it and attached to the
+        session, its reference pointing at the library copy."""
+        adopted: list[ImagePlan] = []
+        for im in plan.images:
+            path = Path(im.ref.path)
+            if _inside(path, self.library.root) or not path.is_file():
+                adopted.append(im)
+                continue
+            stored = self.import_image(path, session_id, who=who)
+            ref = dataclasses.replace(
+                im.ref,
+                path=str(stored.library_path),
+                sha256=stored.sha256,
+                sop_instance_uid=im.ref.sop_instance_uid or stored.sop_instance_uid,
+            )
+            adopted.append(dataclasses.replace(im, ref=ref))
+        return plan.with_images(adopted)
+
+    # -- editing leases -----------------------------------------------------------------------
+    def take_lease(self, session_id: int) -> Lease:
+        """This window's right to edit the session; SessionLocked (with a reason to show)
+        if another live window holds it."""
+        with self.db.write() as conn:
+            sessions.check_editable(conn, sessions.get(conn, session_id))
+            return locks.take(
+                conn, session_id, self.instance_id, self.who, self._clock(), self.host
+            )
+
+    def heartbeat(self, lease: Lease) -> bool:
+        """Renew the lease (call every locks.HEARTBEAT_EVERY_S); False if it was lost."""
+        with self.db.write() as conn:
+            return locks.heartbeat(conn, lease, self._clock())
+
+    def release(self, lease: Lease) -> None:
+        with self.db.write() as conn:
+            locks.release(conn, lease)
+
+    def lease_holder(self, session_id: int) -> LeaseHolder | None:
+        with self.db.read() as conn:
+            return locks.holder(conn, session_id)
+
+    def _log(
+        self,
+        conn: Any,
+        action: AuditAction,
+        who: str | None,
+        *,
+        at: str | None = None,
+        session_id: int | None = None,
+        patient_id: int | None = None,
+        detail: str = "",
+    ) -> None:
+        audit.append(
+            conn,
+            at or utc_now(),
+            who or self.who,
+            action,
+            session_id=session_id,
+            patient_id=patient_id,
+            detail=detail,
+        )
+
+    def _check_lease(self, conn: Any, session_id: int) -> None:
+        h = locks.live_holder_other_than(
+            conn, session_id, self.instance_id, self._clock(), self.host
+        )
+        if h is not None:
+            raise SessionLocked(h.describe(self.host), h)
+
+    # -- audit --------------------------------------------------------------------------------
+    def audit_log(
+        self, *, session_id: int | None = None, patient_id: int | None = None
+    ) -> list[AuditEntry]:
+        with self.db.read() as conn:
+            return audit.entries(conn, session_id=session_id, patient_id=patient_id)
+
+    def record_export(self, session_id: int, detail: str, *, who: str | None = None) -> None:
+        """Note in the audit log that the session went out (a report, a PACS send)."""
+        with self.db.write() as conn:
+            session = sessions.get(conn, session_id)
+            self._log(
+                conn,
+                AuditAction.EXPORTED,
+                who,
+                session_id=session_id,
+                patient_id=session.patient_id,
+                detail=detail,
+            )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == str(
+            os.path.abspath(folder)
+        )
+    except ValueError:
+        return False
+
+
+def _describe_session(session: Session) -> str:
+    bits: Iterable[str] = (session.started_at, session.region, session.side.value)
+    return "session " + " ".join(b for b in bits if b)

@@ -1,0 +1,283 @@
+"""Sessions in the store: their fields, their plan, signing, amendment and the patient's timeline.
+
+A signed session is read-only for good. To change it, `amend` makes the next version: a new
+draft row that `amends` the old one and starts as a copy of its fields, images and plan. The old
+row stays as it was, superseded, so the chart can always show what was signed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sqlite3
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from prolo_planner.core.plan import Side
+from prolo_planner.store.plan_rows import PreparedPlan, anaesthetic_from_json
+from prolo_planner.store.records import (
+    InvalidValue,
+    NotFound,
+    PlanSaved,
+    ReadOnlySession,
+    Session,
+    SessionState,
+    TimelineRow,
+    check_pain,
+    iso_datetime,
+)
+
+_COLUMNS = (
+    "s.id, s.patient_id, s.started_at, s.region, s.side, s.clinician, s.pain_before,"
+    " s.pain_after, s.notes, s.state, s.version, s.amends, s.signed_at, s.signed_by"
+)
+_SUPERSEDED = "EXISTS (SELECT 1 FROM sessions n WHERE n.amends = s.id)"
+
+
+def clean_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "started_at":
+            value = iso_datetime(value)
+        elif key in ("pain_before", "pain_after"):
+            value = check_pain(key.replace("_", " "), value)
+        elif key == "side":
+            try:
+                value = Side(value).value
+            except ValueError:
+                allowed = ", ".join(s.value for s in Side)
+                raise InvalidValue(f"side: one of {allowed}, got {value!r}") from None
+        elif key in ("region", "clinician", "notes"):
+            if not isinstance(value, str):
+                raise InvalidValue(f"{key}: expected text, got {value!r}")
+        else:
+            raise InvalidValue(f"a session has no field {key!r} that can be changed")
+        out[key] = value
+    return out
+
+
+def _row(row: Any) -> Session:
+    return Session(
+        id=row["id"],
+        patient_id=row["patient_id"],
+        started_at=row["started_at"],
+        region=row["region"],
+        side=Side(row["side"]) if row["side"] in Side.__members__.values() else Side.UNSPECIFIED,
+        clinician=row["clinician"],
+        pain_before=row["pain_before"],
+        pain_after=row["pain_after"],
+        notes=row["notes"],
+        state=SessionState(row["state"]),
+        version=row["version"],
+        amends=row["amends"],
+        signed_at=row["signed_at"],
+        signed_by=row["signed_by"],
+    )
+
+
+def get(conn: sqlite3.Connection, session_id: int) -> Session:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM sessions s WHERE s.id = ?", (session_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no session #{session_id} in the store")
+    return _row(row)
+
+
+def successor(conn: sqlite3.Connection, session_id: int) -> int | None:
+    """The id of the version that amends this one, if any."""
+    row = conn.execute("SELECT id FROM sessions WHERE amends = ?", (session_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def insert(
+    conn: sqlite3.Connection, patient_id: int, fields: Mapping[str, Any], now: str
+) -> Session:
+    values = clean_fields(fields)
+    values.setdefault("started_at", iso_datetime(_local_now()))
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    try:
+        cur = conn.execute(
+            f"INSERT INTO sessions (patient_id, {names}, created_at, updated_at)"
+            f" VALUES (?, {marks}, ?, ?)",
+            (patient_id, *values.values(), now, now),
+        )
+    except sqlite3.IntegrityError:
+        raise NotFound(f"no patient #{patient_id} in the store") from None
+    return get(conn, int(cur.lastrowid or 0))
+
+
+def _local_now() -> _dt.datetime:
+    return _dt.datetime.now().replace(microsecond=0)
+
+
+def why_read_only(conn: sqlite3.Connection, session: Session) -> str | None:
+    """Why the session cannot be changed, in words for the window's notice; None if it can."""
+    later = successor(conn, session.id)
+    if later is not None:
+        version = get(conn, later).version
+        return f"replaced by version {version} (session #{later}); open that one to change it"
+    if session.is_signed:
+        by = f" by {session.signed_by}" if session.signed_by else ""
+        when = (session.signed_at or "")[:16].replace("T", " ")
+        return f"signed on {when} UTC{by}; amend it to make changes"
+    return None
+
+
+def check_editable(conn: sqlite3.Connection, session: Session) -> None:
+    reason = why_read_only(conn, session)
+    if reason is not None:
+        raise ReadOnlySession(reason, session.id)
+
+
+def update(
+    conn: sqlite3.Connection, session_id: int, changes: Mapping[str, Any], now: str
+) -> tuple[Session, list[str]]:
+    """The session after the change, and the names of the fields whose value changed."""
+    old = get(conn, session_id)
+    check_editable(conn, old)
+    values = clean_fields(changes)
+    changed = [k for k, v in values.items() if _value_of(old, k) != v]
+    if changed:
+        sets = ", ".join(f"{k} = ?" for k in changed)
+        conn.execute(
+            f"UPDATE sessions SET {sets}, updated_at = ? WHERE id = ?",
+            (*(values[k] for k in changed), now, session_id),
+        )
+    return get(conn, session_id), changed
+
+
+def _value_of(session: Session, name: str) -> Any:
+    value = getattr(session, name)
+    return value.value if isinstance(value, Side) else value
+
+
+# -- plans ----------------------------------------------------------------------------------------
+def plan_document(conn: sqlite3.Connection, session_id: int) -> tuple[str, int, str] | None:
+    """(document JSON, revision, saved_at) of the session's plan, or None if none was saved."""
+    row = conn.execute(
+        "SELECT document, revision, saved_at FROM plans WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    return None if row is None else (row[0], int(row[1]), row[2])
+
+
+def store_plan(
+    conn: sqlite3.Connection, session_id: int, prepared: PreparedPlan, now: str
+) -> PlanSaved:
+    """Write the plan document if it differs from the stored one."""
+    text, summary = prepared.text, prepared.summary
+    stored = plan_document(conn, session_id)
+    if stored is not None and stored[0] == text:
+        return PlanSaved(changed=False, revision=stored[1], saved_at=stored[2])
+    revision = 1 if stored is None else stored[1] + 1
+    conn.execute(
+        "INSERT INTO plans (session_id, document, format_version, revision, saved_at, site_count,"
+        " site_names, total_ml, dextrose_g, anaesthetic_mg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (session_id) DO UPDATE SET document = excluded.document,"
+        " format_version = excluded.format_version, revision = excluded.revision,"
+        " saved_at = excluded.saved_at, site_count = excluded.site_count,"
+        " site_names = excluded.site_names, total_ml = excluded.total_ml,"
+        " dextrose_g = excluded.dextrose_g, anaesthetic_mg = excluded.anaesthetic_mg",
+        (
+            session_id,
+            text,
+            prepared.format_version,
+            revision,
+            now,
+            summary.site_count,
+            summary.site_names_json,
+            summary.total_ml,
+            summary.dextrose_g,
+            summary.anaesthetic_json,
+        ),
+    )
+    conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+    return PlanSaved(changed=True, revision=revision, saved_at=now)
+
+
+# -- signing and amendment ------------------------------------------------------------------------
+def sign(conn: sqlite3.Connection, session_id: int, who: str, now: str) -> Session:
+    session = get(conn, session_id)
+    check_editable(conn, session)
+    conn.execute(
+        "UPDATE sessions SET state = 'signed', signed_at = ?, signed_by = ?, updated_at = ?"
+        " WHERE id = ?",
+        (now, who, now, session_id),
+    )
+    return get(conn, session_id)
+
+
+def amend(conn: sqlite3.Connection, session_id: int, now: str) -> Session:
+    """A new draft version of a signed session, with a copy of its fields, images and plan."""
+    old = get(conn, session_id)
+    later = successor(conn, session_id)
+    if later is not None:
+        raise ReadOnlySession(
+            f"session #{session_id} was already amended: amend the latest version (#{later})"
+        )
+    if not old.is_signed:
+        raise ReadOnlySession(f"session #{session_id} is a draft: change it directly")
+    cur = conn.execute(
+        "INSERT INTO sessions (patient_id, started_at, region, side, clinician, pain_before,"
+        " pain_after, notes, state, version, amends, created_at, updated_at)"
+        " SELECT patient_id, started_at, region, side, clinician, pain_before, pain_after, notes,"
+        " 'draft', version + 1, id, ?, ? FROM sessions WHERE id = ?",
+        (now, now, session_id),
+    )
+    new_id = int(cur.lastrowid or 0)
+    conn.execute(
+        "INSERT INTO session_images (session_id, sha256, added_at)"
+        " SELECT ?, sha256, added_at FROM session_images WHERE session_id = ?",
+        (new_id, session_id),
+    )
+    conn.execute(
+        "INSERT INTO plans (session_id, document, format_version, revision, saved_at, site_count,"
+        " site_names, total_ml, dextrose_g, anaesthetic_mg)"
+        " SELECT ?, document, format_version, 1, ?, site_count, site_names, total_ml,"
+        " dextrose_g, anaesthetic_mg FROM plans WHERE session_id = ?",
+        (new_id, now, session_id),
+    )
+    return get(conn, new_id)
+
+
+def versions(conn: sqlite3.Connection, session_id: int) -> list[Session]:
+    """Every version of the session this one belongs to, first to latest."""
+    first = get(conn, session_id)
+    while first.amends is not None:
+        first = get(conn, first.amends)
+    chain = [first]
+    while (later := successor(conn, chain[-1].id)) is not None:
+        chain.append(get(conn, later))
+    return chain
+
+
+# -- the timeline ---------------------------------------------------------------------------------
+def timeline(
+    conn: sqlite3.Connection, patient_id: int, *, include_superseded: bool = False
+) -> list[TimelineRow]:
+    """The patient's sessions, latest first, with their stored plan totals."""
+    where = "s.patient_id = ?"
+    if not include_superseded:
+        where += f" AND NOT {_SUPERSEDED}"
+    rows = conn.execute(
+        f"SELECT {_COLUMNS}, {_SUPERSEDED} AS superseded, p.site_count, p.site_names,"
+        " p.total_ml, p.dextrose_g, p.anaesthetic_mg"
+        f" FROM sessions s LEFT JOIN plans p ON p.session_id = s.id WHERE {where}"
+        " ORDER BY s.started_at DESC, s.version DESC",
+        (patient_id,),
+    ).fetchall()
+    return [timeline_row(r) for r in rows]
+
+
+def timeline_row(row: Any) -> TimelineRow:
+    return TimelineRow(
+        session=_row(row),
+        site_count=row["site_count"] or 0,
+        site_names=tuple(json.loads(row["site_names"] or "[]")),
+        total_ml=row["total_ml"] or 0.0,
+        dextrose_g=row["dextrose_g"] or 0.0,
+        anaesthetic_mg=MappingProxyType(anaesthetic_from_json(row["anaesthetic_mg"])),
+        superseded=bool(row["superseded"]),
+    )
