@@ -1,0 +1,139 @@
+"""Starting the viewer: the Qt application, its dark theme, and the main window on the images."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+from prolo_planner import __version__
+from prolo_planner.imaging.open import classify
+from prolo_planner.resources import resource_path, sample_images_dir
+
+log = logging.getLogger("prolo_planner.ui")
+
+ORGANIZATION = "Prolo Planner"
+APPLICATION = "prolo-planner"
+
+
+def display_problem() -> str | None:
+    """Why no window can open here, or None. Checked before Qt, whose failure is an abort."""
+    if sys.platform in ("win32", "darwin"):
+        return None
+    if any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return None
+    return (
+        "prolo-planner: no display found (DISPLAY is not set); to run without a screen use "
+        "xvfb-run -s '-screen 0 1600x1000x24' prolo-planner"
+    )
+
+
+def sample_images() -> list[Path]:
+    """Every image of the bundled samples, in name order."""
+    folder = sample_images_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and classify(p) is not None)
+
+
+def dark_palette() -> QPalette:
+    """Dim greys with soft white text: bright chrome would dazzle next to a dark image."""
+    window, base, alt = QColor(37, 38, 41), QColor(26, 27, 29), QColor(33, 34, 37)
+    text, dim = QColor(222, 222, 222), QColor(120, 120, 124)
+    highlight = QColor(47, 110, 175)
+    p = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in (
+        (roles.Window, window),
+        (roles.WindowText, text),
+        (roles.Base, base),
+        (roles.AlternateBase, alt),
+        (roles.ToolTipBase, QColor(48, 49, 53)),
+        (roles.ToolTipText, text),
+        (roles.PlaceholderText, dim),
+        (roles.Text, text),
+        (roles.Button, QColor(48, 49, 53)),
+        (roles.ButtonText, text),
+        (roles.BrightText, QColor(255, 120, 100)),
+        (roles.Link, QColor(110, 170, 230)),
+        (roles.Highlight, highlight),
+        (roles.HighlightedText, QColor(255, 255, 255)),
+        (roles.Light, QColor(70, 71, 76)),
+        (roles.Midlight, QColor(55, 56, 60)),
+        (roles.Mid, QColor(44, 45, 48)),
+        (roles.Dark, QColor(20, 20, 22)),
+        (roles.Shadow, QColor(0, 0, 0)),
+    ):
+        p.setColor(role, colour)
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        p.setColor(disabled, role, dim)
+    p.setColor(disabled, roles.Highlight, QColor(60, 60, 64))
+    return p
+
+
+def apply_dark_theme(app: QApplication) -> None:
+    fusion = QStyleFactory.create("Fusion")
+    if fusion is not None:
+        app.setStyle(fusion)
+    app.setPalette(dark_palette())
+    qss = resource_path("style.qss")
+    try:
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    except OSError as exc:
+        log.warning("stylesheet %s not loaded: %s", qss, exc)
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resource_path("icons", "prolo-planner.svg")))
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The one QApplication, named and themed (reused when one exists, as under pytest-qt)."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Prolo Planner")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APPLICATION)
+    app.setWindowIcon(app_icon())
+    apply_dark_theme(app)
+    return app
+
+
+def run_gui(paths: list[Path]) -> int:
+    """Open the viewer on `paths` (files, folders, DICOMDIRs), or on the samples when none."""
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    app = create_application()
+    from prolo_planner.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    targets = list(paths) or sample_images()
+    if targets:
+        # Open once the event loop runs, so the window appears before any file is read.
+        QTimer.singleShot(0, lambda: window.open_paths(targets))
+    else:
+        window.statusBar().showMessage("No images given. Open some with File > Open (Ctrl+O).")
+    log.info("viewer started on %d path(s)", len(targets))
+    status = app.exec()
+    # However the loop ended (Quit, the window manager, app.quit()), save the layout and
+    # release the files.
+    if window.isVisible():
+        window.close()
+    # Closing the last window posts a Quit the finished loop never took; left queued it would
+    # end the next event loop at once (a second run_gui, or a test's wait).
+    QCoreApplication.removePostedEvents(app, QEvent.Type.Quit)
+    return status
