@@ -143,7 +143,7 @@ class Calibration:
         if not (_positive(mm_per_px_x) and _positive(mm_per_px_y)):
             reason = f"{source.value}: spacing {mm_per_px_x}, {mm_per_px_y} is not usable"
             return cls.none((reason,))
-        region = CalibratedRegion(0, 0, columns - 1, rows - 1, mm_per_px_x, mm_per_px_y, "image")
+        region = CalibratedRegion(0, 0, columns - 1, rows - 1, mm_per_px_x, mm_per_px_y)
         return cls(source, (region,), (), detail)
 
     @classmethod
