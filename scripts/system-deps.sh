@@ -12,7 +12,7 @@ run_pkgs=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-rend
           libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0
           libxkbcommon0 libfontconfig1 libegl1 libgl1 libglib2.0-0 libdbus-1-3 fonts-dejavu-core)
 test_pkgs=(libxkbcommon0 libfontconfig1 libegl1 libgl1 libglib2.0-0 libdbus-1-3
-           fonts-dejavu-core dcmtk dicom3tools)
+           fonts-dejavu-core dcmtk dicom3tools orthanc)
 
 missing_pkgs() {
   local p out=()
@@ -37,6 +37,10 @@ if [ -n "$need" ]; then
     apt-get update -qq || true
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $need >/dev/null
+    # The tests start their own Orthanc on free loopback ports; the system service is not wanted.
+    if command -v systemctl >/dev/null && systemctl is-active --quiet orthanc 2>/dev/null; then
+      systemctl disable --now orthanc >/dev/null 2>&1 || true
+    fi
   else
     echo "Prolo Planner needs these Debian packages. Install them with:" >&2
     echo "  sudo apt-get install -y $need" >&2

@@ -45,10 +45,15 @@ def _build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--patient", metavar="ID", help="only this patient (the clinic's ID)")
     sessions.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("demo", help="add a fictitious patient with three sessions on the sample images")
+    from prolo_planner.commands.echo import add_echo_parser
+    from prolo_planner.commands.send import add_send_parser
+
+    add_send_parser(sub)
+    add_echo_parser(sub)
     return parser
 
 
-COMMANDS = frozenset({"gui", "info", "render", "sessions", "demo"})
+COMMANDS = frozenset({"gui", "info", "render", "sessions", "demo", "send", "echo"})
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -89,6 +94,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from prolo_planner.commands.demo import run_demo
 
         return run_demo(args.data_dir)
+    if args.command == "send":
+        from prolo_planner.commands.send import run_send
+
+        return run_send(
+            args.node,
+            args.to,
+            args.session,
+            args.files,
+            calling_aet=args.calling_aet,
+            data_dir=args.data_dir,
+        )
+    if args.command == "echo":
+        from prolo_planner.commands.echo import run_echo
+
+        return run_echo(args.node, args.to, args.calling_aet)
     from prolo_planner.ui.app import run_gui
 
     return run_gui(args.files)

@@ -99,6 +99,11 @@ def fill(conn: sqlite3.Connection, version: int) -> None:
             " dextrose_g = 0.075, anaesthetic_mg = '{\"lidocaine\": 2.5}'"
             " WHERE session_id IN (2, 3)"
         )
+    if version >= 4:  # the search terms a version 4 app wrote with each patient
+        from prolo_planner.store.patients import write_terms
+
+        for patient_id, mrn, name in x("SELECT id, mrn, name FROM patients").fetchall():
+            write_terms(conn, patient_id, mrn, name)
     x("COMMIT")
 
 

@@ -206,11 +206,46 @@ def _v4_backfill(conn: sqlite3.Connection) -> None:
         write_terms(conn, patient_id, mrn, name)
 
 
+# -- 5: the queue of files waiting to go to the PACS ---------------------------------------------
+# The node is copied into each row: renaming or deleting a node in the preferences must not
+# strand what is already waiting for it. file_path is relative to the data folder (the image
+# library, or the outbox where files from elsewhere are copied), so nothing queued can vanish;
+# file_name is the name the clinician knows the file by, for messages.
+_V5 = """
+CREATE TABLE send_queue (
+    id INTEGER PRIMARY KEY,
+    node_name TEXT NOT NULL DEFAULT '',
+    ae_title TEXT NOT NULL,
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+    file_path TEXT NOT NULL,
+    file_name TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL,
+    sop_instance_uid TEXT NOT NULL DEFAULT '',
+    session_id INTEGER REFERENCES sessions (id),
+    state TEXT NOT NULL DEFAULT 'waiting'
+        CHECK (state IN ('waiting', 'sending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    claimed_by TEXT,
+    claimed_at REAL,
+    last_status INTEGER,
+    last_error TEXT NOT NULL DEFAULT '',
+    queued_at TEXT NOT NULL,
+    queued_by TEXT NOT NULL DEFAULT '',
+    sent_at TEXT
+);
+CREATE INDEX send_queue_due ON send_queue (state, next_attempt_at);
+CREATE INDEX send_queue_session ON send_queue (session_id);
+"""
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "patients, sessions, images and plans", _V1),
     Step(2, "amendments and the audit log", _V2, _v2_backfill),
     Step(3, "timeline totals beside each plan", _V3, _v3_backfill),
     Step(4, "editing leases and patient search terms", _V4, _v4_backfill),
+    Step(5, "the PACS send queue", _V5),
 )
 LATEST = STEPS[-1].version
 

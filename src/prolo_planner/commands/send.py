@@ -1,0 +1,92 @@
+"""`prolo-planner send`: send DICOM files, or a session's images, to a PACS (C-STORE)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from prolo_planner.commands.echo import add_node_options, calling_ae_title, chosen_node
+from prolo_planner.net.nodes import NodeError
+
+
+def add_send_parser(sub: argparse._SubParsersAction) -> None:
+    send = sub.add_parser("send", help="send DICOM files or a session's images to a PACS (C-STORE)")
+    add_node_options(send)
+    send.add_argument("--session", type=int, metavar="ID", help="the images of this session")
+    send.add_argument("files", nargs="*", type=Path, metavar="FILE", help="DICOM files to send")
+
+
+def session_files(session_id: int, data_dir: Path | None) -> tuple[dict[Path, str], list[str]]:
+    """The session's DICOM images in the library (with the names they were imported under),
+    and notes on what cannot be sent as it is."""
+    from prolo_planner.store.repository import Repository
+
+    with Repository.open(data_dir) as repo:
+        repo.session(session_id)  # NotFound, in words, for a session that does not exist
+        stored = repo.images_of(session_id)
+    files = {im.library_path: Path(im.original_path).name for im in stored if im.kind == "dicom"}
+    kinds = {"video": "a video", "image": "a still image"}
+    skipped = [
+        f"skipped {Path(im.original_path).name}: {kinds.get(im.kind, im.kind)}, not DICOM"
+        for im in stored
+        if im.kind != "dicom"
+    ]
+    return files, skipped
+
+
+def run_send(
+    node_name: str | None,
+    to: str | None,
+    session_id: int | None,
+    files: list[Path],
+    *,
+    calling_aet: str | None = None,
+    data_dir: Path | None = None,
+) -> int:
+    from prolo_planner.net.send import SendResult, send_files
+    from prolo_planner.store.records import StoreError
+
+    if (session_id is None) == (not files):
+        print("prolo-planner: send either --session ID or FILE..., not both", file=sys.stderr)
+        return 2
+    try:
+        node = chosen_node(node_name, to)
+        calling = calling_ae_title(calling_aet)
+        skipped: list[str] = []
+        names = {p: p.name for p in files}
+        if session_id is not None:
+            names, skipped = session_files(session_id, data_dir)
+    except (NodeError, StoreError) as exc:
+        print(f"prolo-planner: {exc}", file=sys.stderr)
+        return 2
+    for note in skipped:
+        print(note)
+    if not names:
+        print(f"prolo-planner: session #{session_id} has no DICOM images to send", file=sys.stderr)
+        return 1
+
+    def show(done: int, total: int, result: SendResult) -> None:
+        name = names.get(result.path, result.path.name)
+        if result.ok:
+            print(f"[{done}/{total}] sent {name} ({result.message})", flush=True)
+        else:
+            print(f"[{done}/{total}] NOT sent {name}: {result.message}", flush=True)
+
+    results = send_files(node, list(names), show, calling_ae=calling)
+    sent = sum(r.ok for r in results)
+    if session_id is not None and sent:
+        _record_export(session_id, data_dir, f"sent {sent} image(s) to {node}")
+    summary = f"{sent} of {len(results)} file(s) sent to {node}"
+    if sent < len(results):
+        print(f"prolo-planner: {summary}", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def _record_export(session_id: int, data_dir: Path | None, detail: str) -> None:
+    from prolo_planner.store.repository import Repository
+
+    with Repository.open(data_dir) as repo:
+        repo.record_export(session_id, detail)
