@@ -16,8 +16,8 @@ from prolo_planner.core.calibration import Calibration, CalibrationSource
 from prolo_planner.core.display import DisplaySettings, apply_display
 from prolo_planner.core.geometry import Point
 from prolo_planner.imaging.open import open_image
+from prolo_planner.render.qimage import frame_to_qimage, qimage_to_frame
 from prolo_planner.ui.image_view import ImageView, ViewMode
-from prolo_planner.ui.qimage import frame_to_qimage, qimage_to_frame
 from prolo_planner.ui.scale_bar import choose_scale_bar
 from tests.conftest import pydicom_file
 

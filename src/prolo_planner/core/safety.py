@@ -387,10 +387,17 @@ def check_targets_placed(plan: Plan) -> Warnings:
 
 # -- all of them ----------------------------------------------------------------------------
 def check_plan(
-    plan: Plan, calibrations: Mapping[str, Calibration], limits: ClinicLimits
+    plan: Plan,
+    calibrations: Mapping[str, Calibration],
+    limits: ClinicLimits,
+    measurements: PlanMeasurements | None = None,
 ) -> Warnings:
-    """Every rule over the plan, danger first; the same plan always gives the same list."""
-    measurements = measure_plan(plan, calibrations)
+    """Every rule over the plan, danger first; the same plan always gives the same list.
+
+    Pass the plan's `measurements` when already computed (the screen has them) to save a pass.
+    """
+    if measurements is None:
+        measurements = measure_plan(plan, calibrations)
     dose = session_dose(plan.targets())
     found = (
         *check_zone_clearance(plan, measurements),

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.display import DisplaySettings, apply_display
 from prolo_planner.core.geometry import Point
+from prolo_planner.render.qimage import frame_to_pixmap
 from prolo_planner.ui.manual_calibration import DepthScaleClicks, ask_distance_mm
-from prolo_planner.ui.qimage import frame_to_pixmap
 from prolo_planner.ui.scale_bar import (
     DIM_TEXT_COLOUR,
     overlay_font,

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWi
 
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.imaging.source import ImageSource, SourceInfo, SourceKind
-from prolo_planner.ui.qimage import frame_to_qimage
+from prolo_planner.render.qimage import frame_to_qimage
 
 log = logging.getLogger("prolo_planner.ui")
 

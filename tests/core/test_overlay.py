@@ -1,0 +1,352 @@
+"""The overlay's display list: what each annotation draws, its labels' millimetres, warning colours,
+frames, kinds, selection handles, ghosts and paint order. No Qt."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from prolo_planner.core.calibration import Calibration
+from prolo_planner.core.geometry import Point
+from prolo_planner.core.limits import ClinicLimits
+from prolo_planner.core.measure import measure_plan
+from prolo_planner.core.overlay import (
+    ALL_KINDS,
+    annotation_points,
+    ellipse_handles,
+    overlay_for,
+)
+from prolo_planner.core.overlay_primitives import (
+    Arc,
+    Arrow,
+    Dash,
+    Ellipse,
+    Handle,
+    Label,
+    Line,
+    MarginOutline,
+    OverlayStyle,
+    Placement,
+    Polygon,
+    Polyline,
+    Role,
+    TargetMarker,
+)
+from prolo_planner.core.plan import (
+    AngleMeasurement,
+    AnnotationKind,
+    Approach,
+    AvoidKind,
+    AvoidZone,
+    Caliper,
+    ImagePlan,
+    ImageRef,
+    NeedlePath,
+    Plan,
+    SiteStatus,
+    Target,
+    TextNote,
+    ZoneShape,
+)
+from prolo_planner.core.safety import check_plan
+from prolo_planner.imaging.open import open_image
+from tests.conftest import SAMPLE_IMAGES
+
+LUMBAR = SAMPLE_IMAGES / "lumbar_long_axis_rgb.dcm"
+STYLE = OverlayStyle()
+
+
+@pytest.fixture(scope="module")
+def calibration() -> Calibration:
+    """The real file's calibration: one region x 91-605, y 60-459."""
+    source = open_image(LUMBAR)
+    try:
+        return source.calibration
+    finally:
+        source.close()
+
+
+@pytest.fixture
+def image() -> ImagePlan:
+    return ImagePlan(ImageRef(str(LUMBAR)))
+
+
+def draw(plan: Plan, image: ImagePlan, calibration: Calibration, frame=None, **kw):
+    calibrations = {image.id: calibration}
+    measurements = measure_plan(plan, calibrations)
+    warnings = check_plan(replace(plan, patient_weight_kg=70.0), calibrations, ClinicLimits())
+    return overlay_for(plan, image.id, frame, calibration, measurements, warnings, **kw)
+
+
+def of(primitives, annotation_id: str, kind: type | None = None) -> list:
+    return [
+        p
+        for p in primitives
+        if p.annotation_id == annotation_id and (kind is None or isinstance(p, kind))
+    ]
+
+
+def texts(primitives, annotation_id: str) -> list[str]:
+    return [p.text for p in of(primitives, annotation_id, Label)]
+
+
+def spacing(calibration: Calibration) -> float:
+    return calibration.regions[0].mm_per_px_y
+
+
+# -- each kind ----------------------------------------------------------------------------------
+def test_a_target_is_a_marker_with_its_name_and_depth(image, calibration) -> None:
+    t = Target(image.id, Point(300, 250), name="L4-L5 interspinous")
+    drawn = draw(Plan((image,), (t,)), image, calibration)
+    (marker,) = of(drawn, t.id, TargetMarker)
+    assert marker.centre == Point(300, 250) and marker.status is SiteStatus.PLANNED
+    assert marker.colour == STYLE.target
+    depth = (250 - 60) * spacing(calibration)  # below the region's top row, the probe face
+    assert texts(drawn, t.id) == [f"L4-L5 interspinous · {depth:.1f} mm deep"]
+    (label,) = of(drawn, t.id, Label)
+    assert label.anchor == t.position and label.placement is Placement.RIGHT
+    assert label.box == STYLE.label_box  # a dark box: readable on bright and dark pixels
+
+
+def test_a_target_status_shows_on_its_marker(image, calibration) -> None:
+    done = Target(image.id, Point(300, 250), status=SiteStatus.INJECTED)
+    skipped = Target(image.id, Point(200, 350), status=SiteStatus.SKIPPED)
+    drawn = draw(Plan((image,), (done, skipped)), image, calibration)
+    assert of(drawn, done.id, TargetMarker)[0].status is SiteStatus.INJECTED
+    assert texts(drawn, done.id)[0].endswith(" ✓")
+    marker = of(drawn, skipped.id, TargetMarker)[0]
+    assert marker.status is SiteStatus.SKIPPED and marker.colour == STYLE.skipped
+    assert texts(drawn, skipped.id)[0].endswith("(skipped)")
+
+
+def test_a_target_not_placed_yet_draws_nothing(image, calibration) -> None:
+    t = Target(image.id, None, name="L5-S1")
+    assert draw(Plan((image,), (t,)), image, calibration) == ()
+
+
+def test_neighbouring_targets_keep_their_labels_apart(image, calibration) -> None:
+    left = Target(image.id, Point(300, 250), name="L4-L5 interspinous")
+    right = Target(image.id, Point(420, 245), name="L5-S1")
+    edge = Target(image.id, Point(600, 300), name="far right")
+    drawn = draw(Plan((image,), (left, right, edge)), image, calibration, image_size=(640, 480))
+    assert of(drawn, left.id, Label)[0].placement is Placement.LEFT  # the right one is in the way
+    assert of(drawn, right.id, Label)[0].placement is Placement.RIGHT
+    assert of(drawn, edge.id, Label)[0].placement is Placement.LEFT  # the image ends there
+
+
+def test_a_needle_path_runs_to_its_target_with_length_and_angle(image, calibration) -> None:
+    t = Target(image.id, Point(300, 250))
+    p = NeedlePath(image.id, Point(220, 80), t.id)
+    drawn = draw(Plan((image,), (t, p)), image, calibration)
+    (line,) = of(drawn, p.id, Line)
+    assert (line.a, line.b) == (Point(220, 80), Point(300, 250))
+    assert line.pen.dash is Dash.SOLID and line.role is Role.NEEDLE_PATH
+    mm = math.hypot(80, 170) * spacing(calibration)
+    angle = math.degrees(math.atan2(170, 80))
+    assert texts(drawn, p.id)[0].splitlines()[0] == f"{mm:.1f} mm · {angle:.0f}°"
+
+
+def test_an_out_of_plane_path_is_dashed(image, calibration) -> None:
+    t = Target(image.id, Point(300, 250))
+    p = NeedlePath(image.id, Point(300, 70), t.id, approach=Approach.OUT_OF_PLANE)
+    (line,) = of(draw(Plan((image,), (t, p)), image, calibration), p.id, Line)
+    assert line.pen.dash is Dash.DASHED
+
+
+def test_a_path_through_an_artery_is_red_and_says_so(image, calibration) -> None:
+    t = Target(image.id, Point(300, 250), name="L4-L5")
+    p = NeedlePath(image.id, Point(220, 70), t.id, needle_length_mm=50)
+    artery = AvoidZone(
+        image.id,
+        ZoneShape.ELLIPSE,
+        (Point(240, 130), Point(290, 170)),
+        kind=AvoidKind.ARTERY,
+        name="segmental artery",
+    )
+    drawn = draw(Plan((image,), (t, p, artery)), image, calibration)
+    assert of(drawn, p.id, Line)[0].pen.colour == STYLE.danger
+    assert texts(drawn, p.id)[0].splitlines()[1] == "⚠ crosses segmental artery"
+    (ellipse,) = of(drawn, artery.id, Ellipse)
+    assert ellipse.pen.colour == STYLE.danger  # the outline warns...
+    assert ellipse.fill == STYLE.zone[AvoidKind.ARTERY].with_alpha(STYLE.zone_fill_alpha)  # ...the
+    # fill still says what it is
+    # Moved clear of the artery, but within its 3 mm margin: amber, with the distance.
+    near = replace(p, entry=Point(300, 70))
+    drawn = draw(Plan((image,), (t, near, artery)), image, calibration)
+    gap_mm = (300 - 290) * spacing(calibration)
+    assert of(drawn, p.id, Line)[0].pen.colour == STYLE.warning
+    assert texts(drawn, p.id)[0].splitlines()[1] == f"⚠ {gap_mm:.1f} mm from segmental artery"
+    # Far away and shallow: the path's own colour, one line of label.
+    far = replace(p, entry=Point(520, 150))
+    drawn = draw(Plan((image,), (t, far, artery)), image, calibration)
+    assert of(drawn, p.id, Line)[0].pen.colour == STYLE.needle_path
+    assert len(texts(drawn, p.id)[0].splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", list(AvoidKind))
+def test_each_zone_kind_has_its_colour(image, calibration, kind: AvoidKind) -> None:
+    z = AvoidZone(
+        image.id, ZoneShape.POLYGON, (Point(200, 200), Point(260, 200), Point(230, 250)), kind=kind
+    )
+    (polygon,) = of(draw(Plan((image,), (z,)), image, calibration), z.id, Polygon)
+    assert polygon.fill.a == STYLE.zone_fill_alpha  # translucent: the anatomy shows through
+    assert polygon.fill.with_alpha(255) == STYLE.zone[kind] == polygon.pen.colour
+
+
+def test_the_zone_colours_tell_the_kinds_apart() -> None:
+    assert len(set(STYLE.zone.values())) == len(AvoidKind)
+    assert STYLE.zone[AvoidKind.ARTERY].r > 200 and STYLE.zone[AvoidKind.VEIN].b > 200
+
+
+def test_a_zone_margin_is_grown_by_its_millimetres(image, calibration) -> None:
+    z = AvoidZone(
+        image.id,
+        ZoneShape.POLYGON,
+        (Point(200, 200), Point(260, 200), Point(230, 250)),
+        kind=AvoidKind.NERVE,
+        name="L5 root",
+        margin_mm=4.0,
+    )
+    drawn = draw(Plan((image,), (z,)), image, calibration)
+    (margin,) = of(drawn, z.id, MarginOutline)
+    assert margin.grow_x == pytest.approx(4.0 / calibration.regions[0].mm_per_px_x)
+    assert margin.grow_y == pytest.approx(4.0 / calibration.regions[0].mm_per_px_y)
+    assert margin.pen.dash is Dash.DASHED and margin.points == z.points
+    (label,) = of(drawn, z.id, Label)
+    assert label.text == "L5 root" and label.anchor.y == pytest.approx(200 - margin.grow_y)
+
+
+def test_no_margin_is_drawn_without_millimetres(image) -> None:
+    z = AvoidZone(image.id, ZoneShape.ELLIPSE, (Point(200, 200), Point(260, 240)))
+    drawn = draw(Plan((image,), (z,)), image, Calibration.none())
+    assert of(drawn, z.id, Ellipse) and not of(drawn, z.id, MarginOutline)
+
+
+def test_a_caliper_label_carries_millimetres_or_flagged_pixels(image, calibration) -> None:
+    inside = Caliper(image.id, Point(150, 300), Point(250, 300))
+    outside = Caliper(image.id, Point(20, 100), Point(80, 100))  # the scanner's text column
+    drawn = draw(Plan((image,), (inside, outside)), image, calibration)
+    (line,) = of(drawn, inside.id, Line)
+    assert line.end_ticks and line.role is Role.CALIPER
+    assert texts(drawn, inside.id) == [f"{100 * spacing(calibration):.1f} mm"]
+    assert texts(drawn, outside.id) == ["60 px ⚠"]
+    drawn = draw(Plan((image,), (inside,)), image, Calibration.none())
+    assert texts(drawn, inside.id) == ["100 px ⚠"]
+    # "No millimetres" is told by the ⚠, not by painting everything amber.
+    assert of(drawn, inside.id, Line)[0].pen.colour == STYLE.measurement
+
+
+def test_an_angle_has_its_rays_arc_and_degrees(image, calibration) -> None:
+    a = AngleMeasurement(image.id, Point(200, 300), Point(300, 200), Point(300, 300))
+    drawn = draw(Plan((image,), (a,)), image, calibration)
+    (rays,) = of(drawn, a.id, Polyline)
+    assert rays.points == (Point(300, 200), Point(200, 300), Point(300, 300))
+    assert of(drawn, a.id, Arc)[0].vertex == Point(200, 300)
+    (label,) = of(drawn, a.id, Label)
+    assert label.text == "45°"
+    assert label.offset[0] < 0  # outside the opening, which faces right
+
+
+def test_a_text_note_has_its_arrow_and_text(image, calibration) -> None:
+    n = TextNote(image.id, Point(400, 300), Point(470, 250), "facet joint")
+    drawn = draw(Plan((image,), (n,)), image, calibration)
+    (arrow,) = of(drawn, n.id, Arrow)
+    assert (arrow.tail, arrow.tip) == (Point(470, 250), Point(400, 300))
+    (label,) = of(drawn, n.id, Label)
+    assert (label.text, label.anchor, label.placement) == (
+        "facet joint",
+        Point(470, 250),
+        Placement.CENTRE,
+    )
+
+
+def test_the_skin_line_is_drawn_and_measured_from(image, calibration) -> None:
+    skin_image = replace(image, skin_line=(Point(100, 100), Point(500, 100)))
+    t = Target(image.id, Point(300, 250))
+    drawn = draw(Plan((skin_image,), (t,)), skin_image, calibration)
+    (line,) = of(drawn, image.id, Line)
+    assert (line.a, line.b, line.role) == (Point(100, 100), Point(500, 100), Role.SKIN_LINE)
+    assert texts(drawn, t.id) == [f"ligament · {150 * spacing(calibration):.1f} mm deep"]
+    hidden = draw(
+        Plan((skin_image,), (t,)),
+        skin_image,
+        calibration,
+        style=replace(STYLE, show_skin_line=False),
+    )
+    assert not of(hidden, image.id)
+
+
+# -- which annotations, and how ---------------------------------------------------------------
+def test_annotations_of_other_frames_and_images_are_not_drawn(image, calibration) -> None:
+    other = ImagePlan(ImageRef("other.dcm"))
+    on_3 = Target(image.id, Point(100, 100), frame=3)
+    on_all = Target(image.id, Point(200, 200))
+    elsewhere = Target(other.id, Point(300, 300))
+    plan = Plan((image, other), (on_3, on_all, elsewhere))
+    ids = lambda drawn: {p.annotation_id for p in drawn}  # noqa: E731
+    assert ids(draw(plan, image, calibration, frame=3)) == {on_3.id, on_all.id}
+    assert ids(draw(plan, image, calibration, frame=4)) == {on_all.id}
+    assert ids(draw(plan, image, calibration, frame=None)) == {on_3.id, on_all.id}
+
+
+def test_hidden_kinds_are_not_drawn(image, calibration) -> None:
+    t = Target(image.id, Point(300, 250))
+    c = Caliper(image.id, Point(150, 300), Point(250, 300))
+    plan = Plan((image,), (t, c))
+    shown = draw(plan, image, calibration, visible_kinds=ALL_KINDS - {AnnotationKind.CALIPER})
+    assert {p.annotation_id for p in shown} == {t.id}
+
+
+def test_the_selection_gets_handles_and_a_wider_line(image, calibration) -> None:
+    c = Caliper(image.id, Point(150, 300), Point(250, 300))
+    z = AvoidZone(image.id, ZoneShape.ELLIPSE, (Point(200, 200), Point(260, 240)))
+    plan = Plan((image,), (c, z))
+    plain = draw(plan, image, calibration)
+    assert not [p for p in plain if isinstance(p, Handle)]
+    chosen = draw(plan, image, calibration, selected_ids={c.id, z.id})
+    assert [(h.key, h.at) for h in of(chosen, c.id, Handle)] == [
+        ("a", Point(150, 300)),
+        ("b", Point(250, 300)),
+    ]
+    assert {h.key: h.at for h in of(chosen, z.id, Handle)} == ellipse_handles(*z.points)
+    assert of(chosen, c.id, Line)[0].pen.width == STYLE.line_width + STYLE.selected_boost
+
+
+def test_the_paint_order_puts_labels_over_lines_and_targets_over_labels(image, calibration):
+    t = Target(image.id, Point(300, 250))
+    p = NeedlePath(image.id, Point(220, 80), t.id)
+    z = AvoidZone(image.id, ZoneShape.ELLIPSE, (Point(200, 200), Point(260, 240)))
+    drawn = draw(Plan((image,), (t, p, z)), image, calibration, selected_ids={t.id})
+    kinds = [type(q).__name__ for q in drawn]
+    assert kinds[0] == "Ellipse"  # zones at the bottom, though added last
+    first_label = kinds.index("Label")
+    assert all(k != "Label" for k in kinds[:first_label])
+    assert kinds[first_label:] == ["Label"] * 3 + ["TargetMarker", "Handle"]
+
+
+def test_a_ghost_is_faint_and_has_no_handles(image, calibration) -> None:
+    t = Target(image.id, Point(300, 250))
+    c = Caliper(image.id, Point(150, 300), Point(250, 300))
+    plan = Plan((image,), (t, c))
+    ghost = draw(plan, image, calibration, style=replace(STYLE, ghost=True), selected_ids={c.id})
+    assert not [p for p in ghost if isinstance(p, Handle)]
+    assert of(ghost, t.id, TargetMarker)[0].colour.a < 255 * 0.5
+    assert of(ghost, c.id, Line)[0].pen.colour.a < 255 * 0.5
+    label = of(ghost, t.id, Label)[0]
+    assert label.colour.g < STYLE.target.g and label.box.a < STYLE.label_box.a
+
+
+def test_annotation_points_place_each_kind(image) -> None:
+    t = Target(image.id, Point(300, 250))
+    p = NeedlePath(image.id, Point(220, 80), t.id)
+    plan = Plan((image,), (t, p))
+    assert annotation_points(p, plan) == (Point(220, 80), Point(300, 250))
+    z = AvoidZone(image.id, ZoneShape.ELLIPSE, (Point(200, 200), Point(260, 240)))
+    assert set(annotation_points(z, plan)) == {
+        Point(200, 220),
+        Point(260, 220),
+        Point(230, 200),
+        Point(230, 240),
+    }
