@@ -58,12 +58,8 @@ def cine_paths(frames: int) -> dict[str, Path]:
 
 
 def ensure_cines(frames: int, regenerate: bool) -> dict[str, Path]:
-    from prolo_planner.imaging.synthetic import (
-        PixelEncoding,
-        SyntheticScanner,
-        benchmark_exam,
-        write_ultrasound_dicom,
-    )
+    from prolo_planner.imaging.synthetic import PixelEncoding, SyntheticScanner, benchmark_exam
+    from prolo_planner.imaging.synthetic_files import write_ultrasound_dicom
 
     paths = cine_paths(frames)
     encodings = dict(zip(paths, (PixelEncoding.YBR_FULL_422_JPEG, PixelEncoding.RGB), strict=True))
@@ -85,12 +81,12 @@ def ensure_cines(frames: int, regenerate: bool) -> dict[str, Path]:
 def measure_viewer(path: Path) -> dict[str, Any]:
     """First frame, paced playback steps and random scrubbing through the display path."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from prolo_planner.ui.qimage import frame_to_pixmap
     from PySide6.QtGui import QGuiApplication, QPixmap
 
     from prolo_planner.core.display import DisplaySettings, apply_display
     from prolo_planner.imaging.frame_cache import FrameCache
     from prolo_planner.imaging.open import open_image
-    from prolo_planner.ui.qimage import frame_to_pixmap
     from prolo_planner.ui.viewer_pane import CACHE_BUDGET_BYTES
 
     app = QGuiApplication([])  # QPixmap needs one

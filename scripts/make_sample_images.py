@@ -20,10 +20,8 @@ from prolo_planner.imaging.synthetic import (
     hip_exam,
     lumbar_dual_view_exam,
     lumbar_exam,
-    write_mp4,
-    write_png,
-    write_ultrasound_dicom,
 )
+from prolo_planner.imaging.synthetic_files import write_mp4, write_png, write_ultrasound_dicom
 
 CINE_FRAMES = 50
 CLIP_FRAMES = 50

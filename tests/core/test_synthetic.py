@@ -25,10 +25,12 @@ from prolo_planner.imaging.synthetic import (
     SyntheticScanner,
     ViewLayout,
     cervical_exam,
-    encode_jpeg_422,
     hip_exam,
     lumbar_dual_view_exam,
     lumbar_exam,
+)
+from prolo_planner.imaging.synthetic_files import (
+    encode_jpeg_422,
     write_mp4,
     write_png,
     write_ultrasound_dicom,
