@@ -22,8 +22,14 @@ missing_pkgs() {
   echo "${out[@]:-}"
 }
 
+no_display() {
+  [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]
+}
+
 case "$mode" in
-  run)  wanted=("${run_pkgs[@]}") ;;
+  run)  wanted=("${run_pkgs[@]}")
+        # Without a display the viewer runs under xvfb-run: bring it along.
+        if no_display; then wanted+=(xvfb xauth); fi ;;
   test) wanted=("${test_pkgs[@]}") ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
@@ -48,9 +54,8 @@ if [ -n "$need" ]; then
   fi
 fi
 
-if [ "$mode" = run ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] \
-   && [ -z "${QT_QPA_PLATFORM:-}" ]; then
+if [ "$mode" = run ] && no_display; then
   echo "No display found (DISPLAY is not set). Run it under a virtual display:" >&2
-  echo "  xvfb-run -s '-screen 0 1600x1000x24' make run" >&2
+  echo "  xvfb-run -a -s '-screen 0 1600x1000x24' make run" >&2
   exit 1
 fi
