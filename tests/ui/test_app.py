@@ -61,7 +61,7 @@ def test_run_gui_opens_the_files_it_is_given(qtbot):
     seen: dict = {}
     assert _run_until(seen, [mr], expect=1) == 0
     assert seen["names"] == ["MR_small.dcm"]
-    assert seen["title"].startswith("MR_small.dcm")
+    assert seen["title"] == "Prolo Planner — Untitled plan *"
 
 
 def test_dark_theme_is_applied(qtbot):

@@ -113,7 +113,7 @@ def test_selecting_a_thumbnail_switches_the_viewer(qtbot, window, grab_png):
     assert window.current == 1
     # The viewer shows the grab's own pixels, RGB as written.
     np.testing.assert_array_equal(window.pane.view.frame, _rgb_test_picture())
-    assert window.windowTitle().startswith("frame grab.png")
+    assert window.windowTitle() == "Prolo Planner — Untitled plan *"
 
 
 def test_bad_files_give_messages_and_the_good_ones_stay(qtbot, window, tmp_path, grab_png):

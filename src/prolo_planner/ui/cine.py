@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from PySide6.QtCore import QElapsedTimer, QObject, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import QElapsedTimer, QObject, QRectF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QWidget,
 )
@@ -259,6 +260,68 @@ def _unique(indices) -> list[int]:  # noqa: ANN001
     return list(dict.fromkeys(indices))
 
 
+#: Colours of the slider's marks: frames that carry annotations, and key frames for the chart.
+ANNOTATED_MARK = QColor(70, 235, 130)
+KEY_FRAME_MARK = QColor(90, 170, 255)
+
+
+class MarkedSlider(QSlider):
+    """The frame slider, with a tick under each frame that carries annotations and a taller
+    one at each key frame, so the clinician finds the planned frames of a long cine."""
+
+    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self._annotated: tuple[int, ...] = ()
+        self._key_frames: tuple[int, ...] = ()
+
+    @property
+    def marks(self) -> tuple[int, ...]:
+        return self._annotated
+
+    @property
+    def key_frame_marks(self) -> tuple[int, ...]:
+        return self._key_frames
+
+    def set_marks(self, annotated: Iterable[int], key_frames: Iterable[int] = ()) -> None:
+        annotated, key_frames = tuple(sorted(set(annotated))), tuple(sorted(set(key_frames)))
+        if (annotated, key_frames) != (self._annotated, self._key_frames):
+            self._annotated, self._key_frames = annotated, key_frames
+            self.update()
+
+    def mark_x(self, frame: int) -> float:
+        """Where a frame's mark sits across the slider, in widget pixels (the handle's middle)."""
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        style = self.style()
+        groove = style.subControlRect(
+            QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderGroove, self
+        )
+        handle = style.subControlRect(
+            QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
+        )
+        span = groove.width() - handle.width()
+        offset = QStyle.sliderPositionFromValue(
+            self.minimum(), self.maximum(), frame, max(span, 0), option.upsideDown
+        )
+        return groove.x() + handle.width() / 2.0 + offset
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        if not (self._annotated or self._key_frames) or self.maximum() <= self.minimum():
+            return
+        painter = QPainter(self)
+        h = float(self.height())
+        for frames, colour, top in (
+            (self._annotated, ANNOTATED_MARK, h - 6.0),
+            (self._key_frames, KEY_FRAME_MARK, h - 10.0),
+        ):
+            for frame in frames:
+                if self.minimum() <= frame <= self.maximum():
+                    x = self.mark_x(frame)
+                    painter.fillRect(QRectF(x - 1.5, top, 3.0, h - top), colour)
+        painter.end()
+
+
 class CineBar(QWidget):
     """Play/pause, step, frame slider, speed, loop, and 'frame 12 / 120 · 0.44 s / 4.80 s'."""
 
@@ -282,7 +345,7 @@ class CineBar(QWidget):
             "Next frame (Right)",
             lambda: controller.step(+1),
         )
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = MarkedSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("cine_slider")
         self.slider.setToolTip("Frame (Home / End: first / last)")
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -366,6 +429,13 @@ class CineBar(QWidget):
         if i >= 0:
             with QSignalBlocker(self.speed_box):
                 self.speed_box.setCurrentIndex(i)
+
+    def set_marks(self, annotated: Iterable[int], key_frames: Iterable[int] = ()) -> None:
+        """Mark the frames that carry annotations, and the key frames, on the slider."""
+        self.slider.set_marks(annotated, key_frames)
+        marked = ", ".join(str(f + 1) for f in sorted(set(annotated))[:12])
+        tip = "Frame (Home / End: first / last)"
+        self.slider.setToolTip(f"{tip}\nAnnotated frames: {marked}" if marked else tip)
 
     def _slider_moved(self, value: int) -> None:
         self.controller.seek(value)

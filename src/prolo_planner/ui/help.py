@@ -41,6 +41,22 @@ MOUSE_GESTURES: tuple[Shortcut, ...] = (
 )
 
 
+#: What the mouse and keys do while planning on the image, beside the tools' own keys.
+PLAN_GESTURES: tuple[Shortcut, ...] = (
+    Shortcut("Plan", "Esc", "Cancel what is half drawn; again: back to the select tool"),
+    Shortcut("Plan", "Enter", "Close an avoid-zone outline (or double-click its last point)"),
+    Shortcut("Plan", "Backspace", "Take back the last point of an outline"),
+    Shortcut("Mouse", "Shift+click", "Add to or take from the selection"),
+    Shortcut("Mouse", "Drag on an annotation", "Move it, or its point under a handle"),
+    Shortcut("Mouse", "Right click on an annotation", "Delete, copy, paste, target status"),
+)
+
+
+def tool_shortcuts(entries: Iterable[tuple[str, str, str]]) -> list[Shortcut]:
+    """Rows of the tools for the shortcuts table: (name, key, what it does) of each tool."""
+    return [Shortcut("Plan", key, f"{name.capitalize()}: {what}") for name, key, what in entries]
+
+
 class ShortcutsDialog(QDialog):
     """A table of every shortcut, grouped as in the menus. Non-modal: it can stay open."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Protocol
@@ -66,6 +67,19 @@ def displayed(frame: np.ndarray, settings: DisplaySettings) -> np.ndarray:
     return cv2.LUT(frame, settings.lut())
 
 
+_FRAME_PROBLEM = re.compile(r"^frame (\d+) cannot be shown: (.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def tidy_frame_problem(message: str) -> str:
+    """'Frame 30 cannot be shown: truncated: frame 30 is missing (...)' names the frame twice;
+    when the reason names it already, the reason alone says it: 'Truncated: frame 30 is ...'."""
+    found = _FRAME_PROBLEM.match(message.strip())
+    if found is None or not re.search(rf"\bframe {found.group(1)}\b", found.group(2), re.I):
+        return message
+    reason = found.group(2)
+    return reason[:1].upper() + reason[1:]
+
+
 class ViewMode(StrEnum):
     NAVIGATE = "navigate"
     CALIBRATE = "calibrate"
@@ -114,6 +128,11 @@ class ImageView(QGraphicsView):
     mode_changed = Signal(str)
     #: A right click (no drag) or the menu key: the image point (Point) and the global QPoint.
     context_menu_requested = Signal(object, object)
+    #: A manual calibration was made: the two clicked points (Point) and the mm between them,
+    #: after calibration_changed; the plan keeps these, not the Calibration built from them.
+    manual_calibration_made = Signal(object, object, float)
+    #: Esc that neither a calibration nor the tool wanted (a tool with nothing half drawn).
+    escape_pressed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,7 +209,7 @@ class ImageView(QGraphicsView):
         """A frame that cannot be shown: the message instead of its pixels; zoom and pan stay."""
         self._frame, self._shown = None, None
         self._frame_index, self._frame_count = index, count
-        self._message = message
+        self._message = tidy_frame_problem(message)
         self._item.setPixmap(QPixmap())
         self.viewport().update()
         self._emit_readout()
@@ -458,6 +477,10 @@ class ImageView(QGraphicsView):
         ):
             event.accept()
             return
+        if event.key() == Qt.Key.Key_Escape:
+            self.escape_pressed.emit()
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     # -- tools ----------------------------------------------------------------------------
@@ -542,9 +565,11 @@ class ImageView(QGraphicsView):
             raise RuntimeError("click two points of the depth scale first")
         w, h = self._size
         calibration = self._clicks.calibration(mm, h, w)
+        a, b = self._clicks.points
         self._set_mode(ViewMode.NAVIGATE)
         self.set_calibration(calibration)
         self.calibration_changed.emit(calibration)
+        self.manual_calibration_made.emit(a, b, float(mm))
         return calibration
 
     def _ask_and_finish(self) -> None:
@@ -581,18 +606,27 @@ class ImageView(QGraphicsView):
             paint_outlined_text(painter, where, [self._message], DIM_TEXT_COLOUR, align_right=True)
         if self._frame is None:
             if self._size is not None:  # a frame that failed: still say which one
-                paint_outlined_text(painter, QPointF(14, 12), self.overlay_lines(), backdrop=True)
+                self._paint_corner_text(painter, vp)
             painter.restore()
             return
-        paint_outlined_text(painter, QPointF(14, 12), self.overlay_lines(), backdrop=True)
+        self._paint_corner_text(painter, vp)
         paint_scale_corner(painter, vp, self._calibration, self.image_size, self._zoom)
         if self._mode is ViewMode.CALIBRATE:
             to_view = lambda p: self.viewport_point(QPointF(p.x, p.y))  # noqa: E731
             self._clicks.paint(painter, vp, to_view, self._hover, self._zoom)
         painter.restore()
 
+    def _paint_corner_text(self, painter: QPainter, viewport: QRectF) -> None:
+        # Bottom left: the scanner burns the patient banner into the top of the image, and the
+        # scale bar has the bottom right.
+        lines = self.overlay_lines()
+        height = len(lines) * QFontMetricsF(overlay_font()).lineSpacing()
+        paint_outlined_text(
+            painter, QPointF(14, viewport.bottom() - 14 - height), lines, backdrop=True
+        )
+
     def overlay_lines(self) -> list[str]:
-        """Top-left corner text: frame n/N, zoom, and window/level once changed."""
+        """Bottom-left corner text: frame n/N, zoom, and window/level once changed."""
         lines = []
         if self._frame_count > 1:
             lines.append(f"frame {self._frame_index + 1} / {self._frame_count}")

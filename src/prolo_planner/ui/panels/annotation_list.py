@@ -1,0 +1,253 @@
+"""The list of the shown image's annotations, grouped by kind, each with its key value and the
+colour of its worst warning; its selection is the image's selection, both ways."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from prolo_planner.core.measure import PlanMeasurements
+from prolo_planner.core.overlay import measurement_text, target_title, zone_title
+from prolo_planner.core.plan import (
+    AngleMeasurement,
+    Annotation,
+    AnnotationKind,
+    AvoidZone,
+    Caliper,
+    NeedlePath,
+    Plan,
+    SiteStatus,
+    Target,
+    TextNote,
+    kind_of,
+)
+from prolo_planner.core.safety import worst_severity
+from prolo_planner.ui.panels.binding import Bindings
+from prolo_planner.ui.panels.icons import dot_icon, kind_colour, severity_icon
+from prolo_planner.ui.plan_workspace import PlanWorkspace
+
+#: Group order and titles, as a clinician reads a plan: where to inject, how, what to avoid.
+GROUPS: tuple[tuple[AnnotationKind, str], ...] = (
+    (AnnotationKind.TARGET, "Targets"),
+    (AnnotationKind.NEEDLE_PATH, "Needle paths"),
+    (AnnotationKind.AVOID_ZONE, "Avoid zones"),
+    (AnnotationKind.CALIPER, "Calipers"),
+    (AnnotationKind.ANGLE, "Angles"),
+    (AnnotationKind.TEXT, "Text notes"),
+)
+SKIN_LINE_GROUP = "Skin line"
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def annotation_name(a: Annotation, plan: Plan) -> str:
+    """What the list calls an annotation: its name, or what it is."""
+    if isinstance(a, Target):
+        return target_title(a)
+    if isinstance(a, NeedlePath):
+        target = plan.find(a.target_id)
+        return f"to {target_title(target)}" if isinstance(target, Target) else "needle path"
+    if isinstance(a, AvoidZone):
+        return zone_title(a)
+    if isinstance(a, Caliper | AngleMeasurement):
+        return a.label or kind_of(a).value
+    return a.text
+
+
+def key_value(a: Annotation, measurements: PlanMeasurements) -> str:
+    """The one value a clinician looks for: '23.4 mm deep', '41.2 mm · 38°', 'margin 3 mm'."""
+    if isinstance(a, Target):
+        if a.position is None:
+            return "not placed"
+        depth = measurements.target_depths.get(a.id)
+        text = f"{measurement_text(depth)} deep" if depth else ""
+        if a.status is not SiteStatus.PLANNED:
+            text = f"{text} · {a.status.value}" if text else a.status.value
+        return text
+    if isinstance(a, NeedlePath):
+        geometry = measurements.path(a.id)
+        if geometry is None:
+            return ""
+        parts = [measurement_text(geometry.length)]
+        if geometry.angle_deg is not None:
+            parts.append(measurement_text(geometry.angle_deg))
+        return " · ".join(parts)
+    if isinstance(a, AvoidZone):
+        return f"margin {a.margin_mm:g} mm"
+    if isinstance(a, TextNote):
+        return ""
+    found = measurements.of(a.id)
+    return measurement_text(found[0]) if found else ""
+
+
+class AnnotationList(QWidget):
+    #: Show this frame (double-click on an annotation of one frame of a cine).
+    seek_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("annotation_list")
+        self._workspace: PlanWorkspace | None = None
+        self._bindings = Bindings()
+        self._image_id: str | None = None
+        self._frame_count = 1
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self.hint = QLabel("Open an image to plan on it.")
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("annotation_list_hint")
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Annotation", "Value"])
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAllColumnsShowFocus(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemSelectionChanged.connect(self._tree_selection_changed)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.tree, 1)
+
+    # -- what it lists ----------------------------------------------------------------------
+    def set_workspace(self, workspace: PlanWorkspace) -> None:
+        self._bindings.clear()
+        self._workspace = workspace
+        c = workspace.controller
+        self._bindings.connect(c.changed, self._changed)
+        self._bindings.connect(c.calibration_changed, self._changed)
+        self._bindings.connect(c.reset, self.refresh)
+        self._bindings.connect(c.selection_changed, self._controller_selection_changed)
+        self.show_image(None)
+
+    def show_image(self, image_id: str | None, frame_count: int = 1) -> None:
+        self._image_id, self._frame_count = image_id, max(1, frame_count)
+        self.refresh()
+
+    def _changed(self, *_args: object) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the list from the plan; the selection comes back from the controller."""
+        ws = self._workspace
+        with QSignalBlocker(self.tree):
+            self.tree.clear()
+            self._items.clear()
+            if ws is None or ws.image(self._image_id) is None:
+                self.hint.setText("Open an image to plan on it.")
+                self.hint.show()
+                return
+            c = ws.controller
+            plan, measurements, warnings = c.plan, c.measurements, c.warnings
+            # As on the image: "no mm" and "no weight" do not colour an item (the ⚠ says it).
+            uncoloured = ws.layer.style.uncoloured
+            on_image = [a for a in plan.annotations if a.image_id == self._image_id]
+            bold = QFont(self.tree.font())
+            bold.setBold(True)
+            for kind, title in GROUPS:
+                members = [a for a in on_image if kind_of(a) is kind]
+                if not members:
+                    continue
+                group = self._group(f"{title} ({len(members)})", bold)
+                for a in members:
+                    item = QTreeWidgetItem(
+                        [
+                            self._with_frame(annotation_name(a, plan), a.frame),
+                            key_value(a, measurements),
+                        ]
+                    )
+                    severity = worst_severity(
+                        (w for w in warnings if w.code not in uncoloured), a.id
+                    )
+                    avoid = a.kind if isinstance(a, AvoidZone) else None
+                    item.setIcon(
+                        0,
+                        severity_icon(severity)
+                        if severity is not None
+                        else dot_icon(kind_colour(kind, avoid), ring=True),
+                    )
+                    tips = [w.message for w in warnings if a.id in w.annotation_ids]
+                    item.setToolTip(0, "\n".join(tips) or annotation_name(a, plan))
+                    item.setData(0, ID_ROLE, a.id)
+                    group.addChild(item)
+                    self._items[a.id] = item
+            image = plan.image(self._image_id) if self._image_id else None
+            if image is not None and image.skin_line is not None:
+                group = self._group(SKIN_LINE_GROUP, bold)
+                item = QTreeWidgetItem(["skin line", "depths measured below it"])
+                item.setData(0, ID_ROLE, image.id)
+                item.setIcon(0, dot_icon(kind_colour(AnnotationKind.CALIPER), ring=True))
+                group.addChild(item)
+                self._items[image.id] = item
+            self.tree.expandAll()
+            empty = not self._items
+            self.hint.setText(
+                "Nothing planned on this image yet: pick a tool (T target, N needle path, "
+                "Z avoid zone, M caliper)."
+            )
+            self.hint.setVisible(empty)
+            self._controller_selection_changed(c.selection)
+
+    def _group(self, title: str, font: QFont) -> QTreeWidgetItem:
+        group = QTreeWidgetItem([title, ""])
+        group.setFont(0, font)
+        group.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable
+        self.tree.addTopLevelItem(group)
+        group.setFirstColumnSpanned(True)
+        return group
+
+    def _with_frame(self, text: str, frame: int | None) -> str:
+        if self._frame_count > 1 and frame is not None:
+            return f"{text}  (frame {frame + 1})"
+        return text
+
+    # -- selection, both ways ---------------------------------------------------------------
+    def _controller_selection_changed(self, ids: frozenset[str]) -> None:
+        with QSignalBlocker(self.tree):
+            self.tree.clearSelection()
+            for annotation_id in ids:
+                item = self._items.get(annotation_id)
+                if item is not None:
+                    item.setSelected(True)
+        # Bring the first selected into view, without moving the keyboard focus.
+        selected = [self._items[i] for i in ids if i in self._items]
+        if selected:
+            self.tree.scrollToItem(selected[0])
+
+    def _tree_selection_changed(self) -> None:
+        if self._workspace is None:
+            return
+        ids = [item.data(0, ID_ROLE) for item in self.tree.selectedItems()]
+        self._workspace.controller.select(i for i in ids if i)
+
+    def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        ws = self._workspace
+        annotation_id = item.data(0, ID_ROLE)
+        if ws is None or not annotation_id:
+            return
+        found = ws.controller.plan.find(annotation_id)
+        if found is not None and found.frame is not None:
+            self.seek_requested.emit(found.frame)
+
+    # -- for tests and the window -----------------------------------------------------------
+    def listed_ids(self) -> list[str]:
+        return list(self._items)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(name, value) of each annotation listed, in order."""
+        return [(item.text(0), item.text(1)) for item in self._items.values()]
+
+    def item(self, annotation_id: str) -> QTreeWidgetItem | None:
+        return self._items.get(annotation_id)
