@@ -49,8 +49,10 @@ def label_box(text: str, size: float, choice: Choice) -> Box:
     return left, top, left + w, top + h
 
 
-def overlaps(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def overlap_area(a: Box, b: Box) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return width * height if width > 0 and height > 0 else 0.0
 
 
 @dataclass(slots=True)
@@ -69,25 +71,35 @@ class LabelRoom:
     placed: list[Box] = field(default_factory=list)
 
     def fits(self, own_id: str, box: Box) -> bool:
+        return self.cost(own_id, box) == 0.0
+
+    def cost(self, own_id: str, box: Box) -> float:
+        """How badly a label box would sit: 0 when it hides nothing and stays in the image.
+
+        Hiding another target's marker costs most, then leaving the image, then the area it
+        covers of other labels and of the avoid zones.
+        """
         left, top, right, bottom = box
         size_x, size_y = self.image_size or (math.inf, math.inf)
-        if left < 0 or top < 0 or right > size_x or bottom > size_y:
-            return False
+        outside = max(0.0, -left) + max(0.0, -top) + max(0.0, right - size_x)
+        outside += max(0.0, bottom - size_y)
         reach = self.marker_reach
-        if any(
-            left - reach <= p.x <= right + reach and top - reach <= p.y <= bottom + reach
+        hidden_targets = sum(
+            1
             for i, p in self.targets
             if i != own_id
-        ):
-            return False
-        return not any(overlaps(box, other) for other in (*self.placed, *self.zones))
+            and left - reach <= p.x <= right + reach
+            and top - reach <= p.y <= bottom + reach
+        )
+        covered = sum(overlap_area(box, other) for other in (*self.placed, *self.zones))
+        return hidden_targets * 1e6 + outside * 1e3 + covered
 
     def fit(self, own_id: str, text: str, choices: tuple[Choice, ...]) -> Choice:
-        """The first choice that fits (the first one when none does), taken from now on."""
-        chosen = next(
-            (c for c in choices if self.fits(own_id, label_box(text, self.label_size, c))),
-            choices[0],
-        )
+        """The first choice that hides nothing, else the one that hides least; taken from now on."""
+        costs = [(self.cost(own_id, label_box(text, self.label_size, c)), c) for c in choices]
+        chosen = next((c for cost, c in costs if cost == 0.0), None)
+        if chosen is None:
+            chosen = min(costs, key=lambda pair: pair[0])[1]
         self.take(text, self.label_size, chosen)
         return chosen
 
