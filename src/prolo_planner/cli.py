@@ -48,12 +48,15 @@ def _build_parser() -> argparse.ArgumentParser:
     from prolo_planner.commands.echo import add_echo_parser
     from prolo_planner.commands.send import add_send_parser
 
+    from prolo_planner.commands.export import add_export_parser
+
     add_send_parser(sub)
     add_echo_parser(sub)
+    add_export_parser(sub)
     return parser
 
 
-COMMANDS = frozenset({"gui", "info", "render", "sessions", "demo", "send", "echo"})
+COMMANDS = frozenset({"gui", "info", "render", "sessions", "demo", "send", "echo", "export"})
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -104,6 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.files,
             calling_aet=args.calling_aet,
             data_dir=args.data_dir,
+            images_only=args.images_only,
+        )
+    if args.command == "export":
+        from prolo_planner.commands.export import run_export
+
+        return run_export(
+            args.session, args.format, args.out, deidentify=args.deidentify, data_dir=args.data_dir
         )
     if args.command == "echo":
         from prolo_planner.commands.echo import run_echo

@@ -7,13 +7,24 @@ import sys
 from pathlib import Path
 
 from prolo_planner.commands.echo import add_node_options, calling_ae_title, chosen_node
-from prolo_planner.net.nodes import NodeError
+from prolo_planner.net.nodes import DicomNode, NodeError
 
 
 def add_send_parser(sub: argparse._SubParsersAction) -> None:
     send = sub.add_parser("send", help="send DICOM files or a session's images to a PACS (C-STORE)")
     add_node_options(send)
-    send.add_argument("--session", type=int, metavar="ID", help="the images of this session")
+    send.add_argument(
+        "--session",
+        type=int,
+        metavar="ID",
+        help="the images of this session, and its plan as DICOM objects (Secondary Captures, "
+        "structured report, presentation states)",
+    )
+    send.add_argument(
+        "--images-only",
+        action="store_true",
+        help="with --session: the images only, not the plan's DICOM objects",
+    )
     send.add_argument("files", nargs="*", type=Path, metavar="FILE", help="DICOM files to send")
 
 
@@ -35,6 +46,28 @@ def session_files(session_id: int, data_dir: Path | None) -> tuple[dict[Path, st
     return files, skipped
 
 
+def session_exports(
+    session_id: int, data_dir: Path | None, folder: Path
+) -> tuple[dict[Path, str], list[str]]:
+    """The session's plan as DICOM objects to send beside its images (SC of each key image,
+    the TID 1500 SR, presentation states), written into `folder`; and notes on what was not."""
+    from prolo_planner.export.errors import ExportError
+    from prolo_planner.report.session_export import DICOM_FORMATS, export_session
+    from prolo_planner.store.repository import Repository
+
+    notes: list[str] = []
+    with Repository.open(data_dir) as repo:
+        if not repo.load_plan(session_id).annotations:
+            return {}, []  # nothing planned yet: only the images go
+        try:
+            files = export_session(
+                repo, session_id, DICOM_FORMATS, folder, notes=notes, audit=False
+            )
+        except ExportError as exc:
+            return {}, [f"the plan is not sent: {exc}"]
+    return {p: p.name for p in files}, [f"note: {n}" for n in notes]
+
+
 def run_send(
     node_name: str | None,
     to: str | None,
@@ -43,8 +76,10 @@ def run_send(
     *,
     calling_aet: str | None = None,
     data_dir: Path | None = None,
+    images_only: bool = False,
 ) -> int:
-    from prolo_planner.net.send import SendResult, send_files
+    import tempfile
+
     from prolo_planner.store.records import StoreError
 
     if (session_id is None) == (not files):
@@ -60,6 +95,26 @@ def run_send(
     except (NodeError, StoreError) as exc:
         print(f"prolo-planner: {exc}", file=sys.stderr)
         return 2
+    with tempfile.TemporaryDirectory(prefix="prolo-send-") as folder:
+        exports: dict[Path, str] = {}
+        if session_id is not None and not images_only:
+            exports, notes = session_exports(session_id, data_dir, Path(folder))
+            skipped += notes
+        everything = {**names, **exports}
+        return _send(node, calling, session_id, everything, set(exports), skipped, data_dir)
+
+
+def _send(
+    node: DicomNode,
+    calling: str,
+    session_id: int | None,
+    names: dict[Path, str],
+    plan_objects: set[Path],
+    skipped: list[str],
+    data_dir: Path | None,
+) -> int:
+    from prolo_planner.net.send import SendResult, send_files
+
     for note in skipped:
         print(note)
     if not names:
@@ -76,7 +131,9 @@ def run_send(
     results = send_files(node, list(names), show, calling_ae=calling)
     sent = sum(r.ok for r in results)
     if session_id is not None and sent:
-        _record_export(session_id, data_dir, f"sent {sent} image(s) to {node}")
+        objects = sum(r.ok for r in results if r.path in plan_objects)
+        what = f"{sent - objects} image(s)" + (f" and {objects} plan object(s)" if objects else "")
+        _record_export(session_id, data_dir, f"sent {what} to {node}")
     summary = f"{sent} of {len(results)} file(s) sent to {node}"
     if sent < len(results):
         print(f"prolo-planner: {summary}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""The session going out to the chart: annotated PNG/JPEG images, the PDF report, DICOM exports."""

@@ -1,0 +1,1 @@
+"""Export and PACS windows: export dialog, DICOM nodes, send queue, query/retrieve, receiver."""

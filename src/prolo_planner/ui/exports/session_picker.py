@@ -1,0 +1,52 @@
+"""A drop-down of the store's sessions, patient by patient, to choose what to export or send."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from prolo_planner.report.header import region_name
+from prolo_planner.store.records import Patient, Session
+from prolo_planner.store.repository import Repository
+
+
+def session_text(patient: Patient, session: Session) -> str:
+    """'DEMO, Alex (DEMO-0001): #2 2026-02-21 Lumbar spine, signed'."""
+    when = _dt.datetime.fromisoformat(session.started_at).strftime("%Y-%m-%d")
+    state = "signed" if session.is_signed else "draft"
+    where = region_name(session.region) or "no region"
+    return f"{patient.display_name} ({patient.mrn}): #{session.id} {when} {where}, {state}"
+
+
+class SessionPicker(QComboBox):
+    def __init__(self, repo: Repository, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.repo = repo
+        self.setMinimumContentsLength(40)
+        self.reload()
+
+    def reload(self, patient_id: int | None = None) -> None:
+        """Every current session, latest first within each patient (or one patient's)."""
+        chosen = self.session_id()
+        self.clear()
+        patients = (
+            [self.repo.patient(patient_id)]
+            if patient_id is not None
+            else self.repo.patients_with_sessions()
+        )
+        for patient in patients:
+            for row in self.repo.sessions_of(patient.id):
+                self.addItem(session_text(patient, row.session), row.session.id)
+        if chosen is not None:
+            self.select(chosen)
+
+    def session_id(self) -> int | None:
+        value = self.currentData()
+        return int(value) if value is not None else None
+
+    def select(self, session_id: int) -> bool:
+        index = self.findData(session_id)
+        if index >= 0:
+            self.setCurrentIndex(index)
+        return index >= 0

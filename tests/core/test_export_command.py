@@ -1,0 +1,107 @@
+"""`prolo-planner export` on a real store, and `send --session` carrying the plan's DICOM objects
+to a real storescp: what was written or sent is printed, failures exit non-zero in words."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import stat
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from prolo_planner import paths
+from prolo_planner.cli import main
+from prolo_planner.commands.export import add_export_parser, run_export
+from prolo_planner.store import demo
+from prolo_planner.store.repository import Repository
+from tests.core.export_support import PRIVATE_SCHEME_WARNING, assert_dciodvfy_clean
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("data")
+    with Repository.open(folder) as repo:
+        demo.fill_demo(repo, today=dt.date(2026, 3, 14))
+    return folder
+
+
+def export(argv: list[str], data: Path) -> int:
+    """The export command as `prolo-planner --data-dir DATA export ARGV...` runs it."""
+    parser = argparse.ArgumentParser(prog="prolo-planner")
+    add_export_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["export", *argv])
+    return run_export(
+        args.session, args.format, args.out, deidentify=args.deidentify, data_dir=data
+    )
+
+
+def test_export_prints_what_it_wrote(data: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "chart"
+    assert export(["--session", "2", "--out", str(out)], data) == 0
+    printed = capsys.readouterr()
+    written = [Path(line.removeprefix("wrote ")) for line in printed.out.splitlines()[:-1]]
+    assert sorted(written) == sorted(out.iterdir())
+    assert [p.suffix for p in written] == [".png", ".png", ".pdf"] + [".dcm"] * 5
+    assert printed.out.splitlines()[-1] == f"8 file(s) written to {out}"
+    assert "[1/9] PNG of lumbar_long_axis_rgb.dcm" in printed.err  # progress on stderr
+    for p in written:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+        if p.suffix == ".dcm":
+            assert_dciodvfy_clean(p, allowed=(PRIVATE_SCHEME_WARNING,))
+
+
+def test_deidentified_and_chosen_formats(data: Path, tmp_path: Path, capsys) -> None:
+    argv = ["--session", "3", "--format", "jpg,sr,pr", "--deidentify", "--out", str(tmp_path)]
+    assert export(argv, data) == 0
+    printed = capsys.readouterr()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "session3-deidentified_image-1_frame1.jpg",
+        "session3-deidentified_sr-evidence-image-1.dcm",
+        "session3-deidentified_sr.dcm",
+    ]
+    # A clip has no DICOM image for a presentation state to lie on: said, not hidden.
+    assert "note: image 1: no presentation state" in printed.err
+    sr = pydicom.dcmread(tmp_path / "session3-deidentified_sr.dcm")
+    assert sr.PatientID.startswith("ANON-") and "DEMO" not in str(sr.PatientName)
+
+
+def test_failures_are_said_in_words(data: Path, tmp_path: Path, capsys) -> None:
+    assert export(["--session", "99", "--out", str(tmp_path)], data) == 1
+    assert capsys.readouterr().err.strip() == (
+        "prolo-planner: session #99 not exported: no session #99 in the store"
+    )
+    assert export(["--session", "2", "--format", "png,tiff", "--out", str(tmp_path)], data) == 2
+    assert "--format: unknown export format 'tiff'" in capsys.readouterr().err
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    assert export(["--session", "2", "--format", "pdf", "--out", str(blocker / "x")], data) == 1
+    assert "not exported: the folder" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_send_a_session_with_its_plan(data: Path, storescp_plain, capsys, monkeypatch) -> None:
+    # --data-dir sets the data folder for the rest of the process: undone after this test.
+    monkeypatch.setattr(paths, "_data_dir_override", None)
+    node = storescp_plain.node
+    argv = ["--data-dir", str(data), "send", "--to", node.address, "--session", "1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    # The long axis image, then its Secondary Capture, the SR and the presentation state.
+    assert "[1/4] sent lumbar_long_axis_rgb.dcm" in out
+    for name in ("session1_sc1.dcm", "session1_sr.dcm", "session1_pr1.dcm"):
+        assert f"sent {name} (" in out
+    assert f"4 of 4 file(s) sent to {node.address}" in out
+    received = [pydicom.dcmread(p) for p in storescp_plain.folder.iterdir()]
+    kinds = sorted(str(ds.SOPClassUID.name) for ds in received)
+    assert kinds == [
+        "Color Softcopy Presentation State Storage",
+        "Comprehensive SR Storage",
+        "Secondary Capture Image Storage",
+        "Ultrasound Image Storage",
+    ]
+    with Repository.open(data) as repo:
+        detail = repo.audit_log(session_id=1)[-1].detail
+    assert detail == f"sent 1 image(s) and 3 plan object(s) to {node.address}"
