@@ -46,9 +46,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--json", action="store_true", help="print JSON")
     sub.add_parser("demo", help="add a fictitious patient with three sessions on the sample images")
     from prolo_planner.commands.echo import add_echo_parser
-    from prolo_planner.commands.send import add_send_parser
-
     from prolo_planner.commands.export import add_export_parser
+    from prolo_planner.commands.send import add_send_parser
 
     add_send_parser(sub)
     add_echo_parser(sub)
