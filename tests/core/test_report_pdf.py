@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from prolo_planner.core.acknowledged import acknowledged_keys, with_acknowledged
 from prolo_planner.core.dose import session_dose
 from prolo_planner.core.geometry import Point
 from prolo_planner.core.overlay import measurement_text
 from prolo_planner.core.plan import Injectate, NeedlePath, Target
 from prolo_planner.export.deidentify import PseudonymKey
-from prolo_planner.report.acknowledged import acknowledged_keys, with_acknowledged
 from prolo_planner.report.content import PainEntry, report_content
 from prolo_planner.report.header import ReportHeader
 from prolo_planner.report.pdf import write_report

@@ -12,17 +12,17 @@ import numpy as np
 import pydicom
 import pytest
 
-from prolo_planner.export.deidentify import PseudonymKey
-from prolo_planner.export.errors import ExportError
-from prolo_planner.export.patient_study import PatientStudy
-from prolo_planner.export.sr_codes import Quantity
-from prolo_planner.export.sr_import import read_report
-from prolo_planner.report.acknowledged import (
+from prolo_planner.core.acknowledged import (
     WarningKey,
     acknowledged_keys,
     forget_stale,
     with_acknowledged,
 )
+from prolo_planner.export.deidentify import PseudonymKey
+from prolo_planner.export.errors import ExportError
+from prolo_planner.export.patient_study import PatientStudy
+from prolo_planner.export.sr_codes import Quantity
+from prolo_planner.export.sr_import import read_report
 from prolo_planner.report.keyfile import KEY_FILE
 from prolo_planner.report.plan_images import PlanImages
 from prolo_planner.report.session_export import ExportFormat, export_session, parse_formats

@@ -21,7 +21,7 @@ class ChangeKind(StrEnum):
     IMAGES = "images"  # ids: images added, removed or changed
     ADDED = "added"  # ids: annotations put in
     CHANGED = "changed"  # ids: annotations whose values changed, and paths whose target moved
-    PLAN = "plan"  # ids: names of the plan's own fields that changed (title, note, weight)
+    PLAN = "plan"  # ids: names of the plan's own fields that changed (title, note, weight, extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,10 @@ def changes_between(old: Plan, new: Plan) -> tuple[Change, ...]:
         for name in ("patient_weight_kg", "title", "note", "id")
         if getattr(old, name) != getattr(new, name)
     }
+    # extra is left out of Plan equality (compare=False), yet what it holds (the acknowledged
+    # warnings) is saved with the plan: a change to it is a change of the plan.
+    if _extra_differs(old, new):
+        fields.add("extra")
     found = (
         (ChangeKind.REMOVED, removed),
         (ChangeKind.IMAGES, images),
@@ -67,6 +71,10 @@ def changes_between(old: Plan, new: Plan) -> tuple[Change, ...]:
         (ChangeKind.PLAN, fields),
     )
     return tuple(Change(kind, frozenset(ids)) for kind, ids in found if ids)
+
+
+def _extra_differs(old: Plan, new: Plan) -> bool:
+    return old.extra is not new.extra and dict(old.extra) != dict(new.extra)
 
 
 class PlanDocument:
@@ -100,7 +108,7 @@ class PlanDocument:
         if self._revision == self._clean_revision:
             return False
         # Equality is cheap here: unchanged annotations are the same objects.
-        return self._plan != self._clean_plan
+        return self._plan != self._clean_plan or _extra_differs(self._plan, self._clean_plan)
 
     def mark_clean(self) -> None:
         """The plan as it is now has been saved."""

@@ -17,6 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from prolo_planner.core.acknowledged import (
+    WarningKey,
+    acknowledged_keys,
+    with_acknowledged,
+    with_keys,
+)
 from prolo_planner.core.geometry import Point
 from prolo_planner.core.plan import (
     AngleMeasurement,
@@ -31,6 +37,7 @@ from prolo_planner.core.plan import (
     kind_of,
     new_id,
 )
+from prolo_planner.core.safety import SafetyWarning
 
 
 class EditError(ValueError):
@@ -524,6 +531,63 @@ def _set_fields(
         if getattr(plan, name) != value:
             raise EditError(f"the plan's {name} has changed since the edit was made")
     return replace(plan, **dict(new))
+
+
+# -- acknowledging warnings ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AcknowledgeWarnings(_Unmergeable):
+    """The clinician has read these warnings (or takes that back): one undo step changing
+    Plan.extra["acknowledged_warnings"], which the report prints beside each warning."""
+
+    before: frozenset[WarningKey]
+    after: frozenset[WarningKey]
+
+    @classmethod
+    def of(
+        cls,
+        plan: Plan,
+        warnings: Iterable[SafetyWarning],
+        done: bool = True,
+        current: Iterable[SafetyWarning] | None = None,
+    ) -> AcknowledgeWarnings:
+        """Acknowledge `warnings` (done=False: no longer). Given the warnings firing now
+        (`current`), acknowledgements of warnings gone since are dropped in the same step, so
+        one that comes back later must be read again."""
+        after = acknowledged_keys(with_acknowledged(plan, warnings, done))
+        if current is not None:
+            after &= {WarningKey.of(w) for w in current}
+        return cls(acknowledged_keys(plan), after)
+
+    @property
+    def text(self) -> str:
+        added, taken = self.after - self.before, self.before - self.after
+        if added and not taken:
+            n = len(added)
+            return "Acknowledge warning" if n == 1 else f"Acknowledge {n} warnings"
+        if taken and not added:
+            n = len(taken)
+            return "Unacknowledge warning" if n == 1 else f"Unacknowledge {n} warnings"
+        return "Change acknowledged warnings"
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(i for k in self.before ^ self.after for i in k.annotation_ids)
+
+    @property
+    def is_noop(self) -> bool:
+        return self.before == self.after
+
+    def apply(self, plan: Plan) -> Plan:
+        return _set_acknowledged(plan, self.before, self.after)
+
+    def revert(self, plan: Plan) -> Plan:
+        return _set_acknowledged(plan, self.after, self.before)
+
+
+def _set_acknowledged(plan: Plan, old: frozenset[WarningKey], new: frozenset[WarningKey]) -> Plan:
+    if acknowledged_keys(plan) != old:
+        raise EditError("the plan's acknowledged warnings have changed since the edit was made")
+    return with_keys(plan, new)
 
 
 # -- many at once -------------------------------------------------------------------------------

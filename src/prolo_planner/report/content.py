@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from prolo_planner.core.acknowledged import WarningKey, acknowledged_keys
 from prolo_planner.core.safety import SafetyWarning
-from prolo_planner.report.acknowledged import WarningKey, acknowledged_keys
 from prolo_planner.report.header import ReportHeader
 from prolo_planner.report.images import ImageOptions, key_image
 from prolo_planner.report.plan_images import PlanImages

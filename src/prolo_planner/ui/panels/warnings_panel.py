@@ -1,21 +1,33 @@
 """The warnings panel: every safety warning of the plan, danger first, and the session's totals
-against the clinic's limits for the patient's weight. Warnings inform; they never block."""
+against the clinic's limits for the patient's weight. Warnings inform; they never block.
+
+The clinician acknowledges a warning (button or context menu, one undo step) to record that it
+was read; the PDF report prints it. An acknowledged warning is greyed here and says so, but
+acknowledging changes nothing on the image, at any severity: a path near the dura stays red and
+one near a vessel stays amber, because the image shows the risk, not who has read about it.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPoint, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from prolo_planner.core.acknowledged import WarningKey, acknowledged_keys
 from prolo_planner.core.dose import SessionDose, session_dose
-from prolo_planner.core.edits import SetPlanFields
+from prolo_planner.core.edits import AcknowledgeWarnings, SetPlanFields
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.plan import Anaesthetic, Plan
 from prolo_planner.core.safety import SafetyWarning, Severity
@@ -24,6 +36,12 @@ from prolo_planner.ui.panels.icons import severity_colour, severity_icon
 from prolo_planner.ui.plan_workspace import PlanWorkspace
 
 IDS_ROLE = Qt.ItemDataRole.UserRole
+#: The row's SafetyWarning, so actions work on warnings rather than on display text.
+WARNING_ROLE = Qt.ItemDataRole.UserRole + 1
+ACKNOWLEDGED_ROLE = Qt.ItemDataRole.UserRole + 2
+ACKNOWLEDGED_SUFFIX = " — acknowledged"
+#: Read warnings step back; the severity dot keeps its colour so danger still reads as danger.
+ACKNOWLEDGED_COLOUR = QColor(140, 140, 140)
 
 
 def totals_lines(plan: Plan, limits: ClinicLimits) -> list[str]:
@@ -55,8 +73,8 @@ def totals_lines(plan: Plan, limits: ClinicLimits) -> list[str]:
     return lines
 
 
-def summary_text(warnings: tuple[SafetyWarning, ...]) -> str:
-    """'No warnings', '3 warnings', '4 warnings, 1 of them danger'."""
+def summary_text(warnings: tuple[SafetyWarning, ...], acknowledged: int = 0) -> str:
+    """'No warnings', '3 warnings', '4 warnings, 1 of them danger', '3 warnings, 2 acknowledged'."""
     if not warnings:
         return "No warnings"
     n = len(warnings)
@@ -66,6 +84,8 @@ def summary_text(warnings: tuple[SafetyWarning, ...]) -> str:
         text += f", {danger} of them danger"
     elif danger:
         text += ", danger" if n == 1 else ", all danger"
+    if acknowledged:
+        text += f", {acknowledged} acknowledged"
     return text
 
 
@@ -97,8 +117,27 @@ class WarningsPanel(QWidget):
         self.list.setObjectName("warnings_list")
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(False)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
+        self.list.itemSelectionChanged.connect(self._update_actions)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.act_acknowledge = QAction("Acknowledge", self)
+        self.act_acknowledge.setObjectName("acknowledge_warnings")
+        self.act_acknowledge.setToolTip("Record that the selected warnings were read")
+        self.act_acknowledge.triggered.connect(lambda: self.acknowledge_selected(True))
+        self.act_unacknowledge = QAction("Unacknowledge", self)
+        self.act_unacknowledge.setObjectName("unacknowledge_warnings")
+        self.act_unacknowledge.setToolTip("The selected warnings must be read again")
+        self.act_unacknowledge.triggered.connect(lambda: self.acknowledge_selected(False))
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        self.acknowledge_button = self._button(self.act_acknowledge)
+        self.unacknowledge_button = self._button(self.act_unacknowledge)
+        buttons.addWidget(self.acknowledge_button)
+        buttons.addWidget(self.unacknowledge_button)
+        buttons.addStretch(1)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Patient weight", self.weight)
@@ -108,6 +147,16 @@ class WarningsPanel(QWidget):
         layout.addWidget(self.totals)
         layout.addWidget(self.summary)
         layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self._update_actions()
+
+    @staticmethod
+    def _button(action: QAction) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)  # follows the action's text and enabled state
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setObjectName(f"{action.objectName()}_button")
+        return button
 
     def set_workspace(self, workspace: PlanWorkspace) -> None:
         self._bindings.clear()
@@ -133,23 +182,88 @@ class WarningsPanel(QWidget):
             self.weight.setValue(plan.patient_weight_kg or 0.0)
         self.totals.setText("\n".join(totals_lines(plan, c.limits)))
         warnings = c.warnings
-        self.list.clear()
-        for w in warnings:
-            item = QListWidgetItem(severity_icon(w.severity), w.message)
-            item.setData(IDS_ROLE, w.annotation_ids)
-            item.setToolTip(f"{w.severity.value}: {w.message}")
-            if w.severity is Severity.DANGER:
-                item.setForeground(severity_colour(Severity.DANGER).lighter(130))
-            self.list.addItem(item)
+        done = acknowledged_keys(plan)
+        # Rebuilt on every change: keep the rows the clinician had selected (by warning, since
+        # wording can change) so Acknowledge then Undo leaves the selection where it was.
+        selected = {WarningKey.of(w) for w in self.selected_warnings()}
+        with QSignalBlocker(self.list):
+            self.list.clear()
+            for w in warnings:
+                item = self._item(w, WarningKey.of(w) in done)
+                self.list.addItem(item)
+                item.setSelected(WarningKey.of(w) in selected)
         counts = {s: sum(1 for w in warnings if w.severity is s) for s in Severity}
-        self.summary.setText(summary_text(warnings))
+        acknowledged = sum(1 for w in warnings if WarningKey.of(w) in done)
+        self.summary.setText(summary_text(warnings, acknowledged))
         colour = severity_colour(Severity.DANGER) if counts[Severity.DANGER] else None
         self.summary.setStyleSheet(
             f"font-weight: bold; color: {colour.name()};" if colour else "font-weight: bold;"
         )
 
+        self._update_actions()
+
+    @staticmethod
+    def _item(w: SafetyWarning, acknowledged: bool) -> QListWidgetItem:
+        text = w.message + (ACKNOWLEDGED_SUFFIX if acknowledged else "")
+        item = QListWidgetItem(severity_icon(w.severity), text)
+        item.setData(IDS_ROLE, w.annotation_ids)
+        item.setData(WARNING_ROLE, w)
+        item.setData(ACKNOWLEDGED_ROLE, acknowledged)
+        item.setToolTip(
+            f"{w.severity.value}: {w.message}" + (" (acknowledged)" if acknowledged else "")
+        )
+        if acknowledged:
+            item.setForeground(ACKNOWLEDGED_COLOUR)
+            font = QFont(item.font())
+            font.setItalic(True)
+            item.setFont(font)
+        elif w.severity is Severity.DANGER:
+            item.setForeground(severity_colour(Severity.DANGER).lighter(130))
+        return item
+
     def messages(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
+        """The warnings' messages, in the list's order (without the acknowledged mark)."""
+        return [self.list.item(i).data(WARNING_ROLE).message for i in range(self.list.count())]
+
+    def is_acknowledged_row(self, row: int) -> bool:
+        return bool(self.list.item(row).data(ACKNOWLEDGED_ROLE))
+
+    # -- acknowledging ------------------------------------------------------------------------
+    def selected_warnings(self) -> list[SafetyWarning]:
+        return [
+            self.list.item(i).data(WARNING_ROLE)
+            for i in range(self.list.count())
+            if self.list.item(i).isSelected()
+        ]
+
+    def acknowledge_selected(self, done: bool = True) -> None:
+        """Acknowledge (or take back) the selected warnings as one undo step."""
+        ws = self._workspace
+        if ws is None or ws.read_only:
+            return
+        c = ws.controller
+        edit = AcknowledgeWarnings.of(c.plan, self.selected_warnings(), done, current=c.warnings)
+        if not edit.is_noop:
+            c.push(edit)
+
+    def _update_actions(self) -> None:
+        ws = self._workspace
+        editable = ws is not None and not ws.read_only
+        done = acknowledged_keys(ws.controller.plan) if ws is not None else frozenset()
+        states = [WarningKey.of(w) in done for w in self.selected_warnings()]
+        self.act_acknowledge.setEnabled(editable and not all(states))
+        self.act_unacknowledge.setEnabled(editable and any(states))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        if not item.isSelected():
+            self.list.setCurrentItem(item)  # right-click on another row acts on that row
+        menu = QMenu(self)
+        menu.addAction(self.act_acknowledge)
+        menu.addAction(self.act_unacknowledge)
+        menu.exec(self.list.viewport().mapToGlobal(pos))
 
     def _clicked(self, item: QListWidgetItem) -> None:
         ids = tuple(item.data(IDS_ROLE) or ())

@@ -4,7 +4,9 @@ A warning is acknowledged by its code and the annotations it names, not by its w
 needle path still crossing the same artery after a small move stays acknowledged, while the
 same path crossing another zone, or a new rule firing, asks to be read again. Stored under
 Plan.extra["acknowledged_warnings"] as a list of {"code", "ids"} objects, so the plan file and
-the session store keep it without a format change (unknown keys survive a re-save).
+the session store keep it without a format change (unknown keys survive a re-save). The
+warnings panel changes it through the undoable edit core.edits.AcknowledgeWarnings; the PDF
+report reads it to say which warnings were read.
 """
 
 from __future__ import annotations
@@ -50,6 +52,17 @@ def acknowledged_keys(plan: Plan) -> frozenset[WarningKey]:
     return frozenset(keys)
 
 
+def with_keys(plan: Plan, keys: Iterable[WarningKey]) -> Plan:
+    """The plan with exactly these acknowledgements (none: the entry is left out)."""
+    kept = sorted(set(keys))
+    extra = dict(plan.extra)
+    if kept:
+        extra[EXTRA_KEY] = [k.to_json() for k in kept]
+    else:
+        extra.pop(EXTRA_KEY, None)
+    return dataclasses.replace(plan, extra=extra)
+
+
 def is_acknowledged(plan: Plan, warning: SafetyWarning) -> bool:
     return WarningKey.of(warning) in acknowledged_keys(plan)
 
@@ -62,12 +75,7 @@ def with_acknowledged(plan: Plan, warnings: Iterable[SafetyWarning], done: bool 
             keys.add(WarningKey.of(w))
         else:
             keys.discard(WarningKey.of(w))
-    extra = dict(plan.extra)
-    if keys:
-        extra[EXTRA_KEY] = [k.to_json() for k in sorted(keys)]
-    else:
-        extra.pop(EXTRA_KEY, None)
-    return dataclasses.replace(plan, extra=extra)
+    return with_keys(plan, keys)
 
 
 def forget_stale(plan: Plan, current: Iterable[SafetyWarning]) -> Plan:
@@ -77,10 +85,4 @@ def forget_stale(plan: Plan, current: Iterable[SafetyWarning]) -> Plan:
     keys = acknowledged_keys(plan)
     if keys <= live:
         return plan
-    extra = dict(plan.extra)
-    kept = sorted(keys & live)
-    if kept:
-        extra[EXTRA_KEY] = [k.to_json() for k in kept]
-    else:
-        extra.pop(EXTRA_KEY, None)
-    return dataclasses.replace(plan, extra=extra)
+    return with_keys(plan, keys & live)
