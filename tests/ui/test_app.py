@@ -12,8 +12,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from prolo_planner import __version__
-from prolo_planner.resources import sample_images_dir
-from prolo_planner.ui.app import create_application, display_problem, run_gui, sample_images
+from prolo_planner.ui.app import create_application, display_problem, run_gui
 from prolo_planner.ui.main_window import MainWindow
 from tests.conftest import pydicom_file
 
@@ -45,15 +44,14 @@ def _run_until(condition_seen: dict, paths: list[Path], expect: int) -> int:
         give_up.stop()
 
 
-def test_run_gui_opens_the_bundled_samples(qtbot):
-    samples = sample_images()
-    assert samples, f"no sample images in {sample_images_dir()}"
+def test_run_gui_without_files_opens_the_demo_session(qtbot):
+    """A new user (an empty store) meets the demo patient's draft session on the sample clip."""
     seen: dict = {}
-    status = _run_until(seen, [], expect=len(samples))
+    status = _run_until(seen, [], expect=1)
     assert status == 0
-    assert seen.get("count") == len(samples)
-    assert sorted(seen["names"]) == sorted(p.name for p in samples)
-    assert seen["source"] in seen["names"]
+    assert seen.get("count") == 1 and seen["names"][0].endswith(".mp4")
+    assert seen["source"] == seen["names"][0]
+    assert "DEMO, Alex" in seen["title"] and "draft" in seen["title"]
 
 
 def test_run_gui_opens_the_files_it_is_given(qtbot):

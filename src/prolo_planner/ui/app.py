@@ -111,20 +111,30 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def run_gui(paths: list[Path]) -> int:
-    """Open the viewer on `paths` (files, folders, DICOMDIRs), or on the samples when none."""
+    """Open the viewer on `paths` (files, folders, DICOMDIRs). With none: the demo session on an
+    empty store, else the latest draft session (the samples if the store cannot be opened)."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 1
     app = create_application()
+    from prolo_planner.ui.exports.feature import install_exports
     from prolo_planner.ui.main_window import MainWindow
+    from prolo_planner.ui.sessions.feature import install_sessions
+    from prolo_planner.ui.sessions.startup import open_on_start
 
     window = MainWindow()
+    sessions = install_sessions(window)
+    install_exports(window)  # after the sessions: it shares their store and open session
+    # The Patients dock came after the window restored its layout: restore it once more.
+    window.settings.restore_window(window)
     window.show()
-    targets = list(paths) or sample_images()
+    targets = list(paths) or ([] if sessions is not None else sample_images())
     if targets:
         # Open once the event loop runs, so the window appears before any file is read.
         QTimer.singleShot(0, lambda: window.open_paths(targets))
+    elif sessions is not None:
+        QTimer.singleShot(0, lambda: open_on_start(sessions))
     else:
         window.statusBar().showMessage("No images given. Open some with File > Open (Ctrl+O).")
     log.info("viewer started on %d path(s)", len(targets))

@@ -45,6 +45,9 @@ class ExportsFeature(QObject):
                 r.close()
 
             window.destroyed.connect(close_store)
+        elif self._sessions is not None and hasattr(self._sessions, "store_closing"):
+            # The sessions feature owns the shared store: stop sending and receiving first.
+            self._sessions.store_closing.connect(self.close)
         self.queue_dock: QDockWidget = window.add_dock(
             "Send queue",
             "send_queue_dock",

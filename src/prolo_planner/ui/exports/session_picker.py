@@ -19,27 +19,41 @@ def session_text(patient: Patient, session: Session) -> str:
     return f"{patient.display_name} ({patient.mrn}): #{session.id} {when} {where}, {state}"
 
 
+#: Patients listed when no patient is chosen: a clinic's store holds thousands, and a
+#: drop-down of every session of every patient took 98 s to fill at 10,000 patients.
+MAX_PATIENTS_LISTED = 40
+
+
 class SessionPicker(QComboBox):
+    """Filled lazily: on first opening, or with the patient of the session selected."""
+
     def __init__(self, repo: Repository, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.repo = repo
         self.setMinimumContentsLength(40)
-        self.reload()
+        self._loaded = False
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt override
+        if not self._loaded:
+            self.reload()
+        super().showPopup()
 
     def reload(self, patient_id: int | None = None) -> None:
-        """Every current session, latest first within each patient (or one patient's)."""
+        """Sessions latest first within each patient: one patient's, or the first patients'."""
         chosen = self.session_id()
         self.clear()
         patients = (
             [self.repo.patient(patient_id)]
             if patient_id is not None
-            else self.repo.patients_with_sessions()
+            else self.repo.patients_with_sessions()[:MAX_PATIENTS_LISTED]
         )
         for patient in patients:
             for row in self.repo.sessions_of(patient.id):
                 self.addItem(session_text(patient, row.session), row.session.id)
-        if chosen is not None:
-            self.select(chosen)
+        self._loaded = True
+        index = self.findData(chosen) if chosen is not None else -1
+        if index >= 0:
+            self.setCurrentIndex(index)
 
     def session_id(self) -> int | None:
         value = self.currentData()
@@ -47,6 +61,13 @@ class SessionPicker(QComboBox):
 
     def select(self, session_id: int) -> bool:
         index = self.findData(session_id)
+        if index < 0:
+            try:
+                patient_id = self.repo.session(session_id).patient_id
+            except (KeyError, LookupError):
+                return False
+            self.reload(patient_id)
+            index = self.findData(session_id)
         if index >= 0:
             self.setCurrentIndex(index)
         return index >= 0

@@ -1,0 +1,1 @@
+"""Sessions in the window: patients, their timeline, autosave, compare and carry forward."""

@@ -1,0 +1,378 @@
+"""Compare: a prior session and the current one side by side, zoom, pan and frame linked, with
+the prior session's targets and needle paths drawn faintly (as ghosts) on today's image.
+
+The clinician treats the same sites as last time: the ghosts show at a glance where they were,
+under today's own markers. Both plans are drawn by the same overlay as the main view; the prior
+side is for looking only (no tools, no context menu).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSignalBlocker, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from prolo_planner.core.overlay import overlay_for, target_title
+from prolo_planner.core.overlay_primitives import Label, OverlayStyle, Primitive, TargetMarker
+from prolo_planner.core.plan import AnnotationKind, ImagePlan, Plan, Target
+from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.imaging.open import open_image
+from prolo_planner.imaging.source import ImageSource
+from prolo_planner.ui.annotation_items import OverlayItem
+from prolo_planner.ui.annotation_layer import BODY_Z, LABEL_Z, MARK_Z, AnnotationLayer
+from prolo_planner.ui.image_view import ImageView
+from prolo_planner.ui.plan_controller import PlanController
+from prolo_planner.ui.sessions.session_text import image_label
+from prolo_planner.ui.viewer_pane import ViewerPane
+
+#: What a ghost shows of the prior plan: where the needle went, not last time's measurements.
+GHOST_KINDS = frozenset({AnnotationKind.TARGET, AnnotationKind.NEEDLE_PATH})
+#: Prior paths: below every one of today's annotations.
+GHOST_Z = BODY_Z / 2
+#: Prior markers: above today's labels, below today's target markers.
+GHOST_MARK_Z = (LABEL_Z + MARK_Z) / 2
+#: Closer than this (image pixels) to today's target of the same name: the same site.
+SAME_SPOT_PX = 6.0
+SMALL_LABEL = 11.0
+
+
+class ViewLink(QObject):
+    """Keeps two viewers on the same zoom, centre (image pixels) and frame."""
+
+    def __init__(self, a: ViewerPane, b: ViewerPane, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.a, self.b = a, b
+        self.enabled = True
+        self._busy = False
+        for src, dst in ((a, b), (b, a)):
+            view = src.view
+            follow = self._follower(src, dst)
+            view.zoom_changed.connect(follow)
+            view.horizontalScrollBar().valueChanged.connect(follow)
+            view.verticalScrollBar().valueChanged.connect(follow)
+            src.frame_changed.connect(lambda i, d=dst: self._follow_frame(i, d))
+
+    def _follower(self, src: ViewerPane, dst: ViewerPane) -> Callable[..., None]:
+        def follow(*_args: object) -> None:
+            self._follow_view(src, dst)
+
+        return follow
+
+    def set_enabled(self, on: bool) -> None:
+        self.enabled = on
+        if on:
+            self._follow_view(self.b, self.a)  # today's view leads when linking again
+            self._follow_frame(self.b.cine.index, self.a)
+
+    def _follow_view(self, src: ViewerPane, dst: ViewerPane) -> None:
+        if self._busy or not self.enabled or dst.view.image_size == (0, 0):
+            return
+        self._busy = True
+        try:
+            copy_view(src.view, dst.view)
+        finally:
+            self._busy = False
+
+    def _follow_frame(self, index: int, dst: ViewerPane) -> None:
+        if self._busy or not self.enabled or dst.source is None:
+            return
+        count = dst.source.frame_count
+        if count <= 1 or dst.cine.index == min(index, count - 1):
+            return
+        self._busy = True
+        try:
+            dst.cine.seek(min(index, count - 1))
+        finally:
+            self._busy = False
+
+
+def copy_view(src: ImageView, dst: ImageView) -> None:
+    """Give `dst` the zoom and centre of `src`, in image pixels. Also when `src` is fitted:
+    the two panes differ in height (a clip has its cine bar), and fitting each would show
+    the same millimetre at two sizes."""
+    if src.image_size == (0, 0):
+        return
+    if dst.zoom != src.zoom:
+        dst.zoom_by(src.zoom / dst.zoom)
+    c, d = src.centre, dst.centre
+    if abs(c.x() - d.x()) > 1e-6 or abs(c.y() - d.y()) > 1e-6:
+        dst.pan_by((d.x() - c.x()) * dst.zoom, (d.y() - c.y()) * dst.zoom)
+
+
+class _Side(QWidget):
+    """One half: a heading, the image chooser and a viewer showing one plan."""
+
+    def __init__(self, heading: str, controller: PlanController, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.heading = QLabel(heading)
+        self.heading.setObjectName("compare_heading")
+        self.heading.setStyleSheet("font-weight: bold")
+        self.images = QComboBox()
+        for n, im in enumerate(controller.plan.images, start=1):
+            self.images.addItem(image_label(im, n), im.id)
+        self.pane = ViewerPane(self)
+        self.layer = AnnotationLayer(self.pane.view, controller)
+        # Looking only: a right click here must not offer to delete from the plan.
+        self.pane.view.context_menu_requested.disconnect()
+        self.source: ImageSource | None = None
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(self.images)
+        #: Stands in for the other side's cine bar, so both images start on the same row.
+        self.spacer = QWidget(self)
+        self.spacer.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(self.pane, 1)
+        layout.addWidget(self.spacer)
+        self.pane.frame_changed.connect(self.layer.set_frame)
+
+    @property
+    def image_id(self) -> str | None:
+        return self.images.currentData()
+
+    def show_image(self, image_id: str | None) -> None:
+        if self.source is not None:
+            self.pane.set_source(None)
+            self.source.close()
+            self.source = None
+        i = self.images.findData(image_id)
+        if image_id is None or i < 0:
+            self.layer.show_image(None)
+            self.pane.view.clear("No image in this session's plan")
+            return
+        with QSignalBlocker(self.images):
+            self.images.setCurrentIndex(i)
+        image = self.controller.plan.image(image_id)
+        try:
+            source = open_image(Path(image.ref.path))
+        except ImageLoadError as exc:
+            self.layer.show_image(None)
+            self.pane.view.clear(f"{image_label(image)} cannot be shown: {exc.reason}")
+            return
+        self.source = source
+        info = source.info
+        self.controller.set_source_calibration(
+            image.id, source.calibration, (info.columns, info.rows)
+        )
+        self.pane.set_source(source, self.controller.calibration(image.id))
+        self.layer.show_image(image.id, source.frame_count, self.pane.cine.index)
+
+    def close_source(self) -> None:
+        self.pane.set_source(None)
+        if self.source is not None:
+            self.source.close()
+            self.source = None
+
+
+class CompareWindow(QWidget):
+    """The prior session (left) beside the current one (right)."""
+
+    def __init__(
+        self,
+        prior: Plan,
+        current: Plan | PlanController,
+        *,
+        prior_title: str = "Prior session",
+        current_title: str = "Current session",
+        current_image_id: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("compare_window")
+        self.setWindowTitle(f"Compare — {prior_title}  |  {current_title}")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.prior_controller = PlanController(prior, parent=self)
+        # The current side draws a copy that follows the live plan: this window's items then
+        # never outlive it as listeners of the main window's controller.
+        self.live = current if isinstance(current, PlanController) else None
+        plan = current.plan if isinstance(current, PlanController) else current
+        self.current_controller = PlanController(plan, parent=self)
+        if self.live is not None:
+            self.live.changed.connect(self._live_changed)
+        self.prior = _Side(f"Prior: {prior_title}", self.prior_controller, self)
+        self.current = _Side(f"Current: {current_title}", self.current_controller, self)
+        self.link = ViewLink(self.prior.pane, self.current.pane, self)
+
+        self.ghost_style = OverlayStyle(ghost=True)
+        # Two layers: the prior paths under all of today's drawing; the prior markers and
+        # names above today's label boxes (which would hide them) but under today's markers.
+        self.ghost_paths = OverlayItem()
+        self.ghost_paths.setZValue(GHOST_Z)
+        self.ghost_marks = OverlayItem()
+        self.ghost_marks.setZValue(GHOST_MARK_Z)
+        view = self.current.pane.view
+        for item in (self.ghost_paths, self.ghost_marks):
+            view.scene().addItem(item)
+            view.zoom_changed.connect(item.set_zoom)
+            item.set_zoom(view.zoom)
+
+        self.linked = QCheckBox("Link zoom, pan and frame")
+        self.linked.setChecked(True)
+        self.linked.toggled.connect(self.link.set_enabled)
+        self.show_ghosts = QCheckBox("Show the prior session's targets on the current image")
+        self.show_ghosts.setChecked(True)
+        self.show_ghosts.toggled.connect(lambda _on: self.refresh_ghosts())
+        legend = QLabel(
+            "Faint markers and paths on the current image: where the prior session's needles "
+            "went (hidden under today's marker where a site is on the same spot)."
+        )
+        legend.setObjectName("compare_legend")
+        legend.setWordWrap(True)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.prior)
+        split.addWidget(self.current)
+        split.setChildrenCollapsible(False)
+        bar = QHBoxLayout()
+        bar.addWidget(self.linked)
+        bar.addWidget(self.show_ghosts)
+        bar.addWidget(legend, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(split, 1)
+        layout.addLayout(bar)
+
+        self.prior.images.currentIndexChanged.connect(
+            lambda _i: self._show(self.prior, self.prior.images.currentData())
+        )
+        self.current.images.currentIndexChanged.connect(
+            lambda _i: self._show(self.current, self.current.images.currentData())
+        )
+        self.prior.pane.frame_changed.connect(lambda _i: self.refresh_ghosts())
+        self.resize(1500, 860)
+
+        today = current_image_id or next((im.id for im in plan.images), None)
+        self._show(self.current, today)
+        self._show(self.prior, self.matching_prior_image(today))
+
+    # -- which images -----------------------------------------------------------------------
+    def matching_prior_image(self, current_image_id: str | None) -> str | None:
+        """The prior image of the same file if there is one, else the one with most targets."""
+        plan = self.prior_controller.plan
+        if not plan.images:
+            return None
+        if current_image_id is not None:
+            try:
+                ref = self.current_controller.plan.image(current_image_id).ref
+            except KeyError:
+                ref = None
+            if ref is not None:
+                for im in plan.images:
+                    if ref.sha256 and im.ref.sha256 == ref.sha256:
+                        return im.id
+
+        def targets_on(im: ImagePlan) -> int:
+            return sum(1 for t in plan.targets() if t.image_id == im.id)
+
+        return max(plan.images, key=targets_on).id
+
+    def _show(self, side: _Side, image_id: str | None) -> None:
+        side.show_image(image_id)
+        self._align_heights()
+        other = self.current if side is self.prior else self.prior
+        if self.link.enabled and other.source is not None:
+            copy_view(other.pane.view, side.pane.view)
+            self.link._follow_frame(other.pane.cine.index, side.pane)
+        self.refresh_ghosts()
+
+    def _align_heights(self) -> None:
+        """Equal viewer heights: with the same zoom and centre, rows then line up across."""
+        for side, other in ((self.prior, self.current), (self.current, self.prior)):
+            needed = not other.pane.bar.isHidden() and side.pane.bar.isHidden()
+            side.spacer.setFixedHeight(other.pane.bar.sizeHint().height() if needed else 0)
+            side.spacer.setVisible(needed)
+
+    # -- ghosts -----------------------------------------------------------------------------
+    def ghost_primitives(self) -> tuple[Primitive, ...]:
+        """The prior image's targets and paths, faded, as they would lie on the current image
+        (same pixels: the same probe view of the same patient).
+
+        Their labels would crowd today's: a ghost is named ("prior: L4-L5 …") only where
+        today has no target of that name on the same spot, and its paths go unlabelled."""
+        image_id = self.prior.image_id
+        if not self.show_ghosts.isChecked() or image_id is None or self.current.source is None:
+            return ()
+        c = self.prior_controller
+        view = self.current.pane.view
+        drawn = overlay_for(
+            c.plan,
+            image_id,
+            self.prior.pane.cine.index if self.prior.source is not None else None,
+            c.calibration(image_id),
+            c.measurements,
+            c.warnings,
+            style=self.ghost_style,
+            visible_kinds=GHOST_KINDS,
+            image_size=view.image_size if view.frame is not None else None,
+        )
+        today = [
+            t
+            for t in self.current_controller.plan.targets()
+            if t.image_id == self.current.image_id and t.position is not None
+        ]
+        out: list[Primitive] = []
+        for p in drawn:
+            if isinstance(p, Label):
+                target = c.plan.find(p.annotation_id)
+                if not isinstance(target, Target) or _same_spot(target, today):
+                    continue
+                p = replace(p, text=f"prior: {target_title(target)}", size=SMALL_LABEL)
+            out.append(p)
+        return tuple(out)
+
+    @property
+    def ghosts(self) -> tuple[Primitive, ...]:
+        """What the ghost layers draw now."""
+        return self.ghost_paths.primitives + self.ghost_marks.primitives
+
+    def refresh_ghosts(self) -> None:
+        primitives = self.ghost_primitives()
+        paths = tuple(p for p in primitives if not isinstance(p, TargetMarker | Label))
+        marks = tuple(p for p in primitives if isinstance(p, TargetMarker | Label))
+        for item, part in ((self.ghost_paths, paths), (self.ghost_marks, marks)):
+            item.set_primitives(part)
+            item.setVisible(bool(part))
+
+    def _live_changed(self, _changes: object) -> None:
+        """The current plan was edited in the main window: draw it as it is now."""
+        if self.live is None:
+            return
+        self.current_controller.load(self.live.plan)
+        self.refresh_ghosts()
+
+    # -- closing ----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.live is not None:
+            self.live.changed.disconnect(self._live_changed)
+            self.live = None
+        self.prior.close_source()
+        self.current.close_source()
+        super().closeEvent(event)
+
+
+def _same_spot(target: Target, today: list[Target]) -> bool:
+    """Today has a target of this name where the prior one was."""
+    p = target.position
+    return p is not None and any(
+        t.name == target.name
+        and t.position is not None
+        and math.hypot(t.position.x - p.x, t.position.y - p.y) <= SAME_SPOT_PX
+        for t in today
+    )

@@ -1,0 +1,453 @@
+"""Sessions in the main window: the Session menu, the Patients dock, and the open session kept
+in the store as it is edited.
+
+Installed with `install_sessions(window)`; it uses only the window's public API (set_plan,
+plan, plan_replaced, current_image_id, menu, add_dock, report). Opening a session takes its
+editing lease, or opens it read-only with the reason; autosave follows the window's plan until
+another session (or another plan) replaces it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from prolo_planner.core.plan import Plan, Side
+from prolo_planner.store.records import Patient, PlanSaved, Session, StoreError
+from prolo_planner.store.repository import OpenedSession, Repository
+from prolo_planner.ui.notices import Notice
+from prolo_planner.ui.sessions.autosave import AutosaveService
+from prolo_planner.ui.sessions.carry_forward import (
+    unplaced_targets,
+)
+from prolo_planner.ui.sessions.patient_list import PatientList
+from prolo_planner.ui.sessions.review import SessionReview
+from prolo_planner.ui.sessions.session_form import NewSessionDialog, SessionForm
+from prolo_planner.ui.sessions.session_import import ImportSummary, add_to_plan, import_into_session
+from prolo_planner.ui.sessions.session_text import session_date, session_title
+from prolo_planner.ui.sessions.timeline import TimelineView
+
+log = logging.getLogger("prolo_planner.ui.sessions")
+
+Confirm = Callable[[str, str], bool]
+#: The Patients dock's first height, and the least it can be made, in pixels.
+DOCK_HEIGHT = 250
+PANEL_MIN_HEIGHT = 215
+
+
+def ask(parent: QWidget) -> Confirm:
+    def confirm(title: str, question: str) -> bool:
+        answer = QMessageBox.question(parent, title, question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    return confirm
+
+
+class SessionsFeature(QObject):
+    """What install_sessions adds to a window; its methods are what the menu items do."""
+
+    #: The session now open in the window (Session), or None when the window left it.
+    session_changed = Signal(object)
+    #: Each autosave that wrote something (PlanSaved).
+    saved = Signal(object)
+    #: The store is about to close (the window closed, the app quits): whoever shares it
+    #: (the exports' send queue) stops using it now.
+    store_closing = Signal()
+
+    def __init__(self, window: Any, repo: Repository | None = None) -> None:
+        super().__init__(window)
+        self.setObjectName("sessions_feature")
+        self.window = window
+        self.repo = repo or Repository.open()
+        self.session: Session | None = None
+        self.patient: Patient | None = None
+        self.autosave: AutosaveService | None = None
+        self.review = SessionReview(self)
+        self._opening = False
+        #: Asks yes or no before signing or amending; tests answer for the clinician.
+        self.confirm: Confirm = ask(window)
+        #: Fills in a new session (None: cancelled); tests answer for the clinician.
+        self.ask_new_session: Callable[[Patient], dict[str, Any] | None] = self._new_session_dialog
+
+        self.patients = PatientList(self.repo)
+        self.timeline = TimelineView(self.repo)
+        self.form = SessionForm(self.repo)
+        self.panel = _panel(self.patients, self.timeline, self.form)
+        self.dock: QDockWidget = window.add_dock(
+            "Patients", "patients_dock", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        # A strip under the image: the image keeps most of the height.
+        window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        self.patients.patient_chosen.connect(self.show_patient)
+        self.patients.mismatch_attach_requested.connect(self._attach_held_file)
+        self.timeline.open_requested.connect(self.open_session)
+        self.timeline.sign_requested.connect(self.sign)
+        self.timeline.amend_requested.connect(self.amend)
+        self.timeline.compare_requested.connect(lambda sid: self.review.compare_with_previous(sid))
+        self.timeline.new_session_requested.connect(lambda pid: self.new_session(pid))
+        self.form.changed.connect(self._fields_written)
+        self.form.failed.connect(self.tell)
+        window.plan_replaced.connect(self._plan_replaced)
+        self.actions = self._build_menu()
+        window.installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.close)
+        self._update_actions()
+
+    # -- the menu ---------------------------------------------------------------------------
+    def _build_menu(self) -> dict[str, QAction]:
+        menu = self.window.menu("Session")
+        actions: dict[str, QAction] = {}
+
+        def add(name: str, text: str, slot: Callable[[], object], key: str = "") -> None:
+            action = QAction(text, self.window)
+            action.setObjectName(f"session_{name}")
+            if key:
+                action.setShortcut(key)
+            action.triggered.connect(lambda _checked=False: slot())
+            menu.addAction(action)
+            actions[name] = action
+
+        add("patients", "&Patients…", self.show_patients, "Ctrl+Shift+P")
+        add("new", "&New session", lambda: self.new_session())
+        add("import", "&Import images into this session…", self.choose_files_to_import)
+        menu.addSeparator()
+        add("sign", "&Sign…", lambda: self.sign())
+        add("amend", "&Amend…", lambda: self.amend())
+        menu.addSeparator()
+        add("compare", "&Compare with previous…", lambda: self.review.compare_with_previous())
+        add("carry", "Carry &forward…", lambda: self.review.carry_forward())
+        self.place_menu = menu.addMenu("P&lace carried-forward target")
+        self.place_menu.aboutToShow.connect(self.review.fill_place_menu)
+        menu.aboutToShow.connect(self._update_actions)
+        return actions
+
+    def _update_actions(self) -> None:
+        s = self.session
+        editable = s is not None and self.autosave is not None and not self.autosave.read_only
+        self.actions["new"].setEnabled(self.patient is not None)
+        self.actions["import"].setEnabled(editable)
+        self.actions["sign"].setEnabled(editable)
+        self.actions["amend"].setEnabled(
+            s is not None and s.is_signed and self.repo.read_only_reason(s.id) is not None
+        )
+        has_previous = s is not None and self.timeline.previous_of(s.id) is not None
+        self.actions["compare"].setEnabled(has_previous)
+        self.actions["carry"].setEnabled(editable and has_previous)
+        self.place_menu.setEnabled(editable and bool(unplaced_targets(self.window.plan.plan)))
+
+    # -- patients ---------------------------------------------------------------------------
+    def show_patients(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        self.patients.search.setFocus()
+        self.patients.search.selectAll()
+
+    def show_patient(self, patient: Patient | None) -> None:
+        self.patient = patient
+        self.timeline.show_patient(patient)
+        self._update_actions()
+
+    def _attach_held_file(self, sha256: str) -> None:
+        """The clinician decided a held-back file is this patient's after all."""
+        if self.session is None or self.autosave is None or self.autosave.read_only:
+            self.tell("Open the session the file belongs to (a draft) first, then attach it")
+            return
+        self.repo.link_image(self.session.id, sha256)
+        add_to_plan(self.repo, self.session, self.window.plan, [self.repo.image(sha256)])
+        self.tell(f"File attached to the session of {session_date(self.session)}")
+
+    def choose_files_to_import(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self.window, "Import images into this session", "", "All files (*)"
+        )
+        if files:
+            self.import_files([Path(f) for f in files])
+
+    def import_files(self, paths: list[Path]) -> ImportSummary | None:
+        """Copy files into the library, file them under this session and add them to its plan."""
+        if self.session is None or self.autosave is None or self.autosave.read_only:
+            self.tell("Open a draft session to import images into it")
+            return None
+        summary = import_into_session(
+            self.repo, self.patients, self.session, self.window.plan, paths
+        )
+        self.window.report([Notice(p) for p in summary.problems], summary.text())
+        if summary.held:
+            self.show_patients()
+        return summary
+
+    # -- opening ----------------------------------------------------------------------------
+    def open_session(self, session_id: int) -> OpenedSession:
+        """Show the session's plan in the window: editable with its lease, or read-only with
+        the reason (signed, replaced by an amendment, open in another window)."""
+        self.leave_session()
+        opened = self.repo.open_session(session_id)
+        session = opened.session
+        patient = self.repo.patient(session.patient_id)
+        reason = opened.read_only_reason or ""
+        self._opening = True
+        try:
+            self.window.set_plan(
+                opened.plan,
+                read_only=opened.read_only,
+                read_only_reason=reason,
+                title=session_title(patient, session),
+                base_dir=self.repo.data_dir,
+            )
+        finally:
+            self._opening = False
+        self.session, self.patient = session, patient
+        self.autosave = AutosaveService(
+            self.repo, session.id, self.window.plan, opened.lease, reason or None, parent=self
+        )
+        self.autosave.saved.connect(self._saved)
+        self.autosave.save_failed.connect(self.tell)
+        self.autosave.became_read_only.connect(self._lost_editing)
+        if self.timeline.patient is None or self.timeline.patient.id != patient.id:
+            self.timeline.show_patient(patient)
+        self.timeline.set_current(session.id)
+        self.timeline.select_session(session.id)
+        self.patients.select_patient(patient.id)
+        self.form.show_session(session, session_title(patient, session), reason or None)
+        if reason:
+            self.tell(f"Opened read-only: {reason}")
+        self._update_actions()
+        self.session_changed.emit(session)
+        return opened
+
+    def leave_session(self) -> None:
+        """Save what is pending and hand the lease back; the window keeps showing the plan."""
+        self.review.close_compare()
+        if self.autosave is not None:
+            self.autosave.close()
+            self.autosave.deleteLater()
+            self.autosave = None
+        self.form.write_notes()
+
+    def _plan_replaced(self, controller: object) -> None:
+        if self._opening or self.session is None:
+            return
+        # Another plan took the window (File > New plan, a plan file): the session is saved
+        # and left, not edited by a workspace that is no longer its own.
+        self.leave_session()
+        self.session = None
+        self.timeline.set_current(None)
+        self.form.show_session(None)
+        self._update_actions()
+        self.session_changed.emit(None)
+
+    def new_session(self, patient_id: int | None = None, **fields: Any) -> Session | None:
+        """Start a draft session for the patient (the one shown if not given) and open it.
+        Without fields, the clinician fills them in. A plan already drawn in the window that
+        belongs to no session becomes the new session's plan."""
+        patient_id = patient_id if patient_id is not None else getattr(self.patient, "id", None)
+        if patient_id is None:
+            self.show_patients()
+            self.tell("Choose or add the patient first")
+            return None
+        patient = self.repo.patient(patient_id)
+        if not fields:
+            asked = self.ask_new_session(patient)
+            if asked is None:
+                return None
+            fields = asked
+        plan = self._plan_for_new_session(patient)
+        try:
+            session = self.repo.create_session(patient.id, **fields)
+            if plan.images:
+                # Images opened before the session existed go into the library now.
+                plan = self.repo.adopt_images(session.id, plan)
+            self.repo.save_plan(session.id, plan)
+        except StoreError as exc:
+            self.tell(f"Session not started: {exc}")
+            return None
+        self.timeline.show_patient(patient)
+        self.open_session(session.id)
+        return session
+
+    def _plan_for_new_session(self, patient: Patient) -> Plan:
+        current: Plan = self.window.plan.plan
+        plan = current if self.session is None and current.images else Plan()
+        if plan.patient_weight_kg is None and patient.weight_kg is not None:
+            plan = replace(plan, patient_weight_kg=patient.weight_kg)
+        return plan
+
+    def _new_session_dialog(self, patient: Patient) -> dict[str, Any] | None:
+        last = self.repo.sessions_of(patient.id)
+        region = last[0].session.region if last else ""
+        side = last[0].session.side if last else Side.UNSPECIFIED
+        clinician = last[0].session.clinician if last else ""
+        dialog = NewSessionDialog(
+            patient, self.window, region=region, side=side, clinician=clinician
+        )
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.fields()
+
+    # -- signing and amending ---------------------------------------------------------------
+    def sign(self, session_id: int | None = None) -> Session | None:
+        session_id = session_id if session_id is not None else getattr(self.session, "id", None)
+        if session_id is None:
+            return None
+        session = self.repo.session(session_id)
+        if not self.confirm(
+            "Sign session",
+            f"Sign the session of {session_date(session)}?\n\nA signed session is read-only; "
+            "a change then needs an amendment (a new version; the signed one is kept).",
+        ):
+            return None
+        is_open = self.session is not None and self.session.id == session_id
+        if is_open and self.autosave is not None:
+            self.autosave.save_now()
+        self.form.write_notes()
+        try:
+            signed = self.repo.sign(session_id)
+        except StoreError as exc:
+            self.tell(f"Not signed: {exc}")
+            return None
+        if is_open:
+            self.open_session(session_id)  # again, now read-only
+        else:
+            self.timeline.refresh()
+        self.tell(f"Session of {session_date(signed)} signed")
+        return signed
+
+    def amend(self, session_id: int | None = None) -> Session | None:
+        session_id = session_id if session_id is not None else getattr(self.session, "id", None)
+        if session_id is None:
+            return None
+        session = self.repo.session(session_id)
+        if not self.confirm(
+            "Amend session",
+            f"Make version {session.version + 1} of the session of {session_date(session)} "
+            "to change it? The signed version is kept as it was.",
+        ):
+            return None
+        try:
+            new = self.repo.amend(session_id)
+        except StoreError as exc:
+            self.tell(f"Not amended: {exc}")
+            return None
+        self.open_session(new.id)
+        return new
+
+    # -- what the store says ----------------------------------------------------------------
+    def _saved(self, result: PlanSaved) -> None:
+        if result.changed:
+            self.timeline.refresh()
+            self.saved.emit(result)
+        self.window.statusBar().showMessage(f"Saved at {_local_time(result.saved_at)}", 4000)
+
+    def _fields_written(self, session: Session) -> None:
+        self.session = session
+        self.timeline.refresh()
+
+    def _lost_editing(self, reason: str) -> None:
+        """Another window took the session over: keep showing it, read-only, and say why."""
+        controller = self.window.plan
+        self._opening = True
+        try:
+            self.window.set_plan(
+                controller.plan,
+                read_only=True,
+                read_only_reason=reason,
+                title=session_title(self.patient, self.session) if self.session else "",
+                base_dir=self.repo.data_dir,
+            )
+        finally:
+            self._opening = False
+        if self.autosave is not None:
+            self.autosave.set_controller(self.window.plan)
+        self.form.set_read_only(reason)
+        self.tell(f"Now read-only: {reason}")
+        self._update_actions()
+
+    def tell(self, text: str) -> None:
+        self.window.report([Notice(text)], text)
+
+    # -- closing ----------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            # Save before the window goes; the lease is handed back once it has really closed.
+            if self.autosave is not None:
+                self.autosave.save_now()
+            self.form.write_notes()
+            QTimer.singleShot(0, self._closed_maybe)
+        return False
+
+    def _closed_maybe(self) -> None:
+        if not self.window.isVisible():
+            self.close()
+
+    def close(self) -> None:
+        """Save, hand the lease back and close the store (the window closed or the app quits)."""
+        if self.repo.db.closed:
+            return
+        self.leave_session()
+        self.store_closing.emit()
+        self.repo.close()
+
+
+def _local_time(utc_iso: str) -> str:
+    """'14:03:27' on this workstation's clock, from the store's UTC time."""
+    try:
+        when = _dt.datetime.fromisoformat(utc_iso.replace("Z", "+00:00"))
+    except ValueError:
+        return utc_iso
+    return when.astimezone().strftime("%H:%M:%S")
+
+
+def _panel(patients: PatientList, timeline: TimelineView, form: SessionForm) -> QWidget:
+    """Patients on the left, the timeline in the middle, the open session's fields beside."""
+    panel = QWidget()
+    panel.setObjectName("patients_panel")
+    # Never so short that the timeline shows fewer than a handful of sessions.
+    panel.setMinimumHeight(PANEL_MIN_HEIGHT)
+    split = QSplitter(Qt.Orientation.Horizontal)
+    split.addWidget(patients)
+    split.addWidget(timeline)
+    split.addWidget(form)
+    split.setStretchFactor(0, 2)
+    split.setStretchFactor(1, 8)
+    split.setStretchFactor(2, 2)
+    split.setChildrenCollapsible(False)
+    layout = QVBoxLayout(panel)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(split)
+    return panel
+
+
+def install_sessions(window: Any, repo: Repository | None = None) -> SessionsFeature | None:
+    """Add the Session menu and the Patients dock to the main window. If the session store
+    cannot be opened (a newer app's store, an unreadable folder) the viewer still starts: the
+    Session menu says why, and None is returned."""
+    if repo is None:
+        try:
+            repo = Repository.open()
+        except StoreError as exc:
+            log.error("session store not opened: %s", exc)
+            unavailable = QAction(f"Sessions unavailable: {exc}", window)
+            unavailable.setEnabled(False)
+            window.menu("Session").addAction(unavailable)
+            window.report([Notice(f"session store not opened: {exc}")])
+            return None
+    return SessionsFeature(window, repo)

@@ -1,0 +1,287 @@
+"""A patient's sessions, latest first: what was done, how much, pain before and after, and the
+actions on a session (open, sign, amend, compare), with the course charted underneath."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from prolo_planner.store.records import Patient, TimelineRow
+from prolo_planner.store.repository import Repository
+from prolo_planner.ui.sessions.pain_chart import PainChart
+from prolo_planner.ui.sessions.session_text import (
+    ShownState,
+    anaesthetic_text,
+    pain_text,
+    patient_line,
+    region_name,
+    session_date,
+    shown_state,
+    side_text,
+    state_text,
+    volume_text,
+)
+
+#: What a clinician reads first comes first: the panel is often narrower than the table.
+COLUMNS = (
+    "Date",
+    "Region",
+    "Side",
+    "Sites",
+    "Volume",
+    "Pain before",
+    "Pain after",
+    "State",
+    "Dextrose",
+    "Anaesthetic",
+)
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_CENTRE = Qt.AlignmentFlag.AlignCenter
+_STATE_COLOUR = {
+    ShownState.DRAFT: QColor(255, 200, 90),
+    ShownState.SIGNED: QColor(120, 210, 140),
+    ShownState.AMENDED: QColor(150, 150, 156),
+}
+
+
+class TimelineView(QWidget):
+    open_requested = Signal(int)
+    sign_requested = Signal(int)
+    amend_requested = Signal(int)
+    compare_requested = Signal(int)
+    new_session_requested = Signal(int)  # patient id
+    #: The chosen row changed (session id, or None).
+    session_selected = Signal(object)
+
+    def __init__(self, repo: Repository, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timeline")
+        self.repo = repo
+        self.patient: Patient | None = None
+        self.rows: list[TimelineRow] = []
+        self._current: int | None = None
+
+        self.header = QLabel("No patient chosen")
+        self.header.setObjectName("timeline_patient")
+        self.header.setWordWrap(True)
+        bold = QFont(self.header.font())
+        bold.setBold(True)
+        self.header.setFont(bold)
+        self.show_replaced = QCheckBox("Show replaced versions")
+        self.show_replaced.setToolTip(
+            "Also list signed versions that an amendment replaced (kept for the record)"
+        )
+        self.show_replaced.toggled.connect(lambda _on: self.refresh())
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("timeline_table")
+        # Two-line headings keep the pain columns as narrow as their numbers.
+        self.table.setHorizontalHeaderLabels([c.replace("Pain ", "Pain\n") for c in COLUMNS])
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        head = self.table.horizontalHeader()
+        # Sized to the contents once per refresh: sizing on every cell set is quadratic.
+        head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        head.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        # A double click or Enter opens the session.
+        self.table.activated.connect(lambda _index: self._request(self.open_requested))
+
+        self.new_button = QPushButton("New session")
+        self.new_button.setToolTip("Start today's session for this patient")
+        self.new_button.clicked.connect(self._new_session)
+        self.open_button = QPushButton("Open")
+        self.open_button.clicked.connect(lambda: self._request(self.open_requested))
+        self.sign_button = QPushButton("Sign…")
+        self.sign_button.setToolTip("Sign the session: it becomes read-only")
+        self.sign_button.clicked.connect(lambda: self._request(self.sign_requested))
+        self.amend_button = QPushButton("Amend…")
+        self.amend_button.setToolTip(
+            "Make a new version of a signed session; the signed one is kept"
+        )
+        self.amend_button.clicked.connect(lambda: self._request(self.amend_requested))
+        self.compare_button = QPushButton("Compare with previous")
+        self.compare_button.setToolTip("This session beside the one before it")
+        self.compare_button.clicked.connect(lambda: self._request(self.compare_requested))
+        buttons = QHBoxLayout()
+        for b in (
+            self.new_button,
+            self.open_button,
+            self.sign_button,
+            self.amend_button,
+            self.compare_button,
+        ):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+
+        self.chart = PainChart()
+        self.chart.session_clicked.connect(self.select_session)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        head_row = QHBoxLayout()
+        head_row.addWidget(self.header, 1)
+        head_row.addWidget(self.show_replaced)
+        top_layout.addLayout(head_row)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addLayout(buttons)
+        # Side by side: the panel is a strip under the image, wide rather than tall.
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(top)
+        split.addWidget(self.chart)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+        self._update_buttons()
+
+    # -- what is shown ----------------------------------------------------------------------
+    def show_patient(self, patient: Patient | None) -> None:
+        self.patient = patient
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the patient's sessions again (after a save, a sign or an amendment)."""
+        chosen = self.selected_session_id()
+        patient = self.patient
+        if patient is None:
+            self.rows = []
+            self.header.setText("No patient chosen")
+        else:
+            # The header follows the store: a weight typed since shows at once.
+            patient = self.patient = self.repo.patient(patient.id)
+            self.header.setText(patient_line(patient))
+            self.rows = self.repo.sessions_of(
+                patient.id, include_superseded=self.show_replaced.isChecked()
+            )
+        with QSignalBlocker(self.table):
+            self.table.setRowCount(len(self.rows))
+            for i, row in enumerate(self.rows):
+                self._fill_row(i, row)
+        self.table.resizeColumnsToContents()
+        self.chart.set_rows(self.rows)
+        if chosen is not None and self.row_of(chosen) is not None:
+            self.select_session(chosen)
+        elif self._current is not None and self.row_of(self._current) is not None:
+            self.select_session(self._current)
+        elif self.rows:
+            self.table.selectRow(0)
+        self._update_buttons()
+
+    def _fill_row(self, i: int, row: TimelineRow) -> None:
+        s = row.session
+        state = shown_state(row)
+        cells = (
+            (s.started_at[:10], None),  # the day; the time is in the tooltip
+            (region_name(s.region), None),
+            (side_text(s.side), None),
+            (str(row.site_count), _RIGHT),
+            (volume_text(row.total_ml), _RIGHT),
+            (pain_text(s.pain_before), _CENTRE),
+            (pain_text(s.pain_after), _CENTRE),
+            (state_text(row), None),
+            (f"{row.dextrose_g:.2f} g" if row.dextrose_g else "–", _RIGHT),
+            (anaesthetic_text(row), None),
+        )
+        sites = "\n".join(f"• {n}" for n in row.site_names) or "no sites planned"
+        tip = f"{session_date(s)}  {s.clinician}\n{sites}" + (f"\n\n{s.notes}" if s.notes else "")
+        for c, (text, align) in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, s.id)
+            item.setToolTip(tip)
+            if align is not None:
+                item.setTextAlignment(align)
+            if state is ShownState.AMENDED:
+                item.setForeground(QBrush(_STATE_COLOUR[state]))
+            if s.id == self._current:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.table.setItem(i, c, item)
+        state_item = self.table.item(i, COLUMNS.index("State"))
+        if state_item is not None:
+            state_item.setForeground(QBrush(_STATE_COLOUR[state]))
+
+    def set_current(self, session_id: int | None) -> None:
+        """Mark the session open in the window (bold, highlighted on the chart)."""
+        before, self._current = self._current, session_id
+        self.chart.set_current(session_id)
+        for i, row in enumerate(self.rows):
+            if row.session.id not in (before, session_id):
+                continue  # a font set is a relayout: only the rows that change
+            for c in range(len(COLUMNS)):
+                item = self.table.item(i, c)
+                if item is not None:
+                    font = item.font()
+                    font.setBold(row.session.id == session_id)
+                    item.setFont(font)
+        self.table.resizeColumnsToContents()
+
+    # -- choosing ---------------------------------------------------------------------------
+    def row_of(self, session_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.session.id == session_id), None)
+
+    def select_session(self, session_id: int) -> None:
+        i = self.row_of(session_id)
+        if i is not None:
+            self.table.selectRow(i)
+
+    def selected_row(self) -> TimelineRow | None:
+        chosen = self.table.selectionModel().selectedRows()
+        if not chosen:
+            return None
+        i = chosen[0].row()
+        return self.rows[i] if 0 <= i < len(self.rows) else None
+
+    def selected_session_id(self) -> int | None:
+        row = self.selected_row()
+        return row.session.id if row is not None else None
+
+    def previous_of(self, session_id: int) -> TimelineRow | None:
+        """The latest current session before this one, the one a clinician compares with."""
+        rows = [r for r in self.rows if not r.superseded]
+        i = next((k for k, r in enumerate(rows) if r.session.id == session_id), None)
+        return rows[i + 1] if i is not None and i + 1 < len(rows) else None
+
+    def _selection_changed(self) -> None:
+        self._update_buttons()
+        self.session_selected.emit(self.selected_session_id())
+
+    def _update_buttons(self) -> None:
+        row = self.selected_row()
+        state = shown_state(row) if row is not None else None
+        self.new_button.setEnabled(self.patient is not None)
+        self.open_button.setEnabled(row is not None)
+        self.sign_button.setEnabled(state is ShownState.DRAFT)
+        self.amend_button.setEnabled(state is ShownState.SIGNED)
+        has_previous = row is not None and self.previous_of(row.session.id) is not None
+        self.compare_button.setEnabled(has_previous)
+
+    def _request(self, signal: SignalInstance) -> None:
+        session_id = self.selected_session_id()
+        if session_id is not None:
+            signal.emit(session_id)
+
+    def _new_session(self) -> None:
+        if self.patient is not None:
+            self.new_session_requested.emit(self.patient.id)

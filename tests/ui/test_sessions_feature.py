@@ -1,0 +1,322 @@
+"""Sessions in the main window: the Session menu and Patients dock, opening a session editable
+or read-only with the reason, autosave, signing, amending, compare and carry forward, two
+windows on one session, and what `make run` opens when started without files."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pydicom
+import pytest
+from PySide6.QtCore import Qt
+
+from prolo_planner.core.edits import ReplaceAnnotation
+from prolo_planner.core.geometry import Point
+from prolo_planner.store.records import SessionState
+from prolo_planner.store.repository import Repository
+from prolo_planner.ui.main_window import MainWindow
+from prolo_planner.ui.sessions.carry_forward import CarryForwardDialog, unplaced_targets
+from prolo_planner.ui.sessions.feature import SessionsFeature, install_sessions
+from prolo_planner.ui.sessions.startup import Opened, latest_draft, open_on_start
+from tests.conftest import pydicom_file
+from tests.ui.sessions_support import demo_fixture, store_dir_fixture  # noqa: F401
+
+
+def _window(qtbot, repo: Repository) -> tuple[MainWindow, SessionsFeature]:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    feature = install_sessions(window, repo)
+    feature.confirm = lambda _title, _question: True
+    window.show()
+    return window, feature
+
+
+def _move_first_target(window: MainWindow, dx: float) -> Point:
+    c = window.plan
+    t = c.plan.targets()[0]
+    moved = Point(t.position.x + dx, t.position.y)
+    c.push(ReplaceAnnotation.of(c.plan, t.id, position=moved))
+    return moved
+
+
+def test_menu_and_dock_are_installed(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    menu = window.menu("Session")
+    texts = [a.text().replace("&", "") for a in menu.actions() if a.text()]
+    assert texts[:7] == [
+        "Patients…",
+        "New session",
+        "Import images into this session…",
+        "Sign…",
+        "Amend…",
+        "Compare with previous…",
+        "Carry forward…",
+    ]
+    assert window.findChild(SessionsFeature, "sessions_feature") is feature
+    assert feature.dock.objectName() == "patients_dock" and feature.dock.isVisible()
+    assert window.dockWidgetArea(feature.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    # Nothing open yet: nothing to sign.
+    feature._update_actions()
+    assert not feature.actions["sign"].isEnabled()
+
+
+def test_choosing_a_patient_shows_the_timeline_and_opening_edits_with_autosave(
+    qtbot, demo, store_dir
+):
+    window, feature = _window(qtbot, demo.repo)
+    feature.patients.select_patient(demo.result.patient.id)
+    assert feature.timeline.patient.id == demo.result.patient.id
+    assert feature.timeline.table.rowCount() == 3
+    opened = feature.open_session(demo.today)
+    assert opened.lease is not None and not window.plan.read_only
+    assert [t.id for t in window.plan.plan.targets()] == [
+        t.id for t in demo.repo.load_plan(demo.today).targets()
+    ]
+    assert "DEMO, Alex" in window.windowTitle() and "2026-03-14 09:30" in window.windowTitle()
+    assert not window.banner.isVisible()
+    assert window.current_image_id() == window.plan.plan.images[0].id
+    moved = _move_first_target(window, 11.0)
+    with qtbot.waitSignal(feature.saved, timeout=3000):
+        pass
+    with Repository.open(store_dir) as other:
+        assert other.load_plan(demo.today).targets()[0].position == moved
+    # The pain after the treatment, typed in the panel, goes to the store and the timeline.
+    feature.form.pain_after.setValue(1)
+    assert demo.repo.session(demo.today).pain_after == 1
+    row = feature.timeline.row_of(demo.today)
+    assert feature.timeline.table.item(row, 6).text() == "1"
+
+
+def test_a_signed_session_opens_read_only_with_the_reason_and_refuses_edits(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    opened = feature.open_session(demo.second)
+    assert opened.read_only and window.plan.read_only
+    assert window.banner.isVisible()
+    assert "signed on" in window.banner.text() and "amend it" in window.banner.text()
+    assert feature.form.notice.isVisibleTo(feature.form) and feature.form.read_only
+    before = window.plan.plan
+    t = before.targets()[0]
+    window.plan.push(ReplaceAnnotation.of(before, t.id, position=Point(1, 1)))
+    assert window.plan.plan == before
+    assert demo.repo.plan_revision(demo.second) == 1
+    feature._update_actions()
+    assert feature.actions["amend"].isEnabled() and not feature.actions["sign"].isEnabled()
+
+
+def test_sign_then_amend_keeps_the_signed_version(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    moved = _move_first_target(window, 5.0)
+    signed = feature.sign()  # saves what is pending first
+    assert signed is not None and signed.state is SessionState.SIGNED
+    assert demo.repo.load_plan(demo.today).targets()[0].position == moved
+    assert window.plan.read_only and "signed on" in window.banner.text()
+    assert demo.repo.lease_holder(demo.today) is None
+    amended = feature.amend()
+    assert amended is not None and amended.version == 2 and amended.amends == demo.today
+    assert feature.session.id == amended.id and not window.plan.read_only
+    moved_again = _move_first_target(window, 5.0)
+    feature.autosave.save_now()
+    assert demo.repo.load_plan(amended.id).targets()[0].position == moved_again
+    assert demo.repo.load_plan(demo.today).targets()[0].position == moved  # kept as signed
+    assert [r.session.id for r in feature.timeline.rows][0] == amended.id
+
+
+def test_compare_with_previous_from_the_open_session(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    compare = feature.review.compare_with_previous()
+    qtbot.addWidget(compare)
+    assert compare is not None and compare.isVisible()
+    assert compare.prior_controller.plan == demo.repo.load_plan(demo.second)
+    assert "DEMO, Alex" in compare.windowTitle()
+    assert compare.ghosts  # last session's sites, faint on today's image
+    # Editing today's plan in the main window shows in the compare view.
+    moved = _move_first_target(window, 7.0)
+    assert compare.current_controller.plan.targets()[0].position == moved
+    feature.open_session(demo.first)  # another session: the compare view goes
+    assert feature.review.compare_window is None and not compare.isVisible()
+
+
+def test_a_new_session_then_carry_forward_unplaced_and_place_one(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    feature.sign()
+    session = feature.new_session(
+        demo.result.patient.id,
+        started_at="2026-04-04T10:00",
+        region="lumbar_spine",
+        side="midline",
+        pain_before=2,
+    )
+    assert session is not None and feature.session.id == session.id
+    assert window.plan.plan.patient_weight_kg == 72.0  # from the patient
+    assert window.plan.plan.targets() == ()
+    prior = demo.repo.load_plan(demo.today)
+    # Today has no image yet: the dialog offers last session's clip, at the same positions.
+    dialog = CarryForwardDialog(prior, window.plan.plan, "the session of 2026-03-14")
+    qtbot.addWidget(dialog)
+    assert not dialog.unplaced.isEnabled() and dialog.same.isChecked()
+    assert feature.review.carry_forward(dialog=dialog)
+    plan = window.plan.plan
+    assert [t.name for t in plan.targets()] == [t.name for t in prior.targets()]
+    assert [t.position for t in plan.targets()] == [t.position for t in prior.targets()]
+    assert len(plan.images) == 1 and plan.images[0].ref.sha256 == prior.images[0].ref.sha256
+    feature.autosave.save_now()
+    assert [t.name for t in demo.repo.load_plan(session.id).targets()] == [
+        t.name for t in prior.targets()
+    ]
+    window.plan.undo()  # one step takes it all back
+    assert window.plan.plan.targets() == () and window.plan.plan.images == ()
+
+
+def test_unplaced_targets_are_placed_from_the_session_menu(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    c = window.plan
+    c.push(
+        ReplaceAnnotation.of(c.plan, c.plan.targets()[0].id, position=None)
+    )  # as if carried forward unplaced
+    target = unplaced_targets(c.plan)[0]
+    feature.review.fill_place_menu()
+    actions = feature.place_menu.actions()
+    assert [a.text() for a in actions] == [target.name]
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: window.pane.view.frame is not None)
+    view = window.pane.view
+    tool_before = view.tool
+    actions[0].trigger()
+    assert view.tool is not tool_before  # the next click places the target
+    at = view.viewport_point(view.centre).toPoint()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    placed = c.plan.annotation(target.id)
+    assert placed.position is not None
+    assert (
+        abs(placed.position.x - view.centre.x()) < 2
+        and abs(placed.position.y - view.centre.y()) < 2
+    )
+    assert view.tool is tool_before  # the previous tool is back
+    assert not unplaced_targets(c.plan)
+
+
+def test_two_windows_on_one_session_the_second_is_read_only_with_a_notice(qtbot, demo, store_dir):
+    first, first_feature = _window(qtbot, demo.repo)
+    first_feature.open_session(demo.today)
+    other_repo = Repository.open(store_dir, who="dr_other")
+    second, second_feature = _window(qtbot, other_repo)
+    opened = second_feature.open_session(demo.today)
+    assert opened.read_only and second.plan.read_only
+    text = second.banner.text()
+    assert text.startswith("Read only: open for editing in another Prolo Planner window since")
+    assert "user dr_test" in text
+    # Its edits are refused; the first window's edits are saved as usual.
+    before = second.plan.plan
+    second.plan.push(ReplaceAnnotation.of(before, before.targets()[0].id, position=Point(2, 2)))
+    assert second.plan.plan == before
+    moved = _move_first_target(first, 3.0)
+    first_feature.autosave.save_now()
+    assert other_repo.load_plan(demo.today).targets()[0].position == moved
+    second_feature.close()
+    first_feature.close()
+
+
+def test_another_plan_in_the_window_leaves_the_session_saved(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    moved = _move_first_target(window, 4.0)
+    window.new_plan()
+    assert feature.session is None and feature.autosave is None
+    assert demo.repo.load_plan(demo.today).targets()[0].position == moved
+    assert demo.repo.lease_holder(demo.today) is None
+
+
+def test_closing_the_window_saves_and_frees_the_session(qtbot, demo, store_dir):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    moved = _move_first_target(window, 6.0)
+    window.close()
+    qtbot.waitUntil(lambda: demo.repo.db.closed, timeout=3000)
+    with Repository.open(store_dir) as other:
+        assert other.load_plan(demo.today).targets()[0].position == moved
+        assert other.lease_holder(demo.today) is None
+
+
+def test_start_without_files_opens_the_demo_on_an_empty_store(qtbot, tmp_path):
+    repo = Repository.open(tmp_path / "new")
+    window, feature = _window(qtbot, repo)
+    result = open_on_start(feature)
+    assert result.opened is Opened.DEMO
+    patient = repo.patient_by_mrn("DEMO-0001")
+    rows = repo.sessions_of(patient.id)
+    assert result.session_id == rows[0].session.id and not rows[0].session.is_signed
+    assert feature.session.id == result.session_id and not window.plan.read_only
+    assert len(window.plan.plan.targets()) == 4
+    assert feature.timeline.table.rowCount() == 3
+    qtbot.waitUntil(lambda: window.pane.view.frame is not None)  # the clip is on screen
+    feature.close()
+    # The next start opens the same draft, and adds nothing.
+    repo = Repository.open(tmp_path / "new")
+    window2, feature2 = _window(qtbot, repo)
+    again = open_on_start(feature2)
+    assert again == replace(result, opened=Opened.LATEST_DRAFT)
+    assert len(repo.search_patients("")) == 1
+    feature2.close()
+
+
+def test_start_with_no_draft_shows_the_patients(qtbot, demo):
+    demo.repo.sign(demo.today)
+    assert latest_draft(demo.repo) is None
+    window, feature = _window(qtbot, demo.repo)
+    feature.dock.hide()
+    result = open_on_start(feature)
+    assert result.opened is Opened.NOTHING and feature.session is None
+    assert feature.dock.isVisible()
+
+
+@pytest.mark.parametrize("amend", [False, True])
+def test_latest_draft_skips_replaced_versions(demo, amend):
+    if amend:
+        new = demo.repo.amend(demo.second)
+        demo.repo.update_session(new.id, notes="amended last")
+        assert latest_draft(demo.repo) == new.id
+    else:
+        assert latest_draft(demo.repo) == demo.today
+
+
+def _dicom_of(tmp_path, patient_id: str, name: str, birth: str):
+    ds = pydicom.dcmread(pydicom_file("examples_rgb_color.dcm"))
+    ds.PatientID, ds.PatientName, ds.PatientBirthDate = patient_id, name, birth
+    out = tmp_path / f"{patient_id}.dcm"
+    ds.save_as(out)
+    return out
+
+
+def test_importing_images_into_the_open_session(qtbot, demo, tmp_path):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    ours = _dicom_of(tmp_path, "DEMO-0001", "DEMO^Alex", "19710520")
+    theirs = _dicom_of(tmp_path, "OTHER-7", "OTHER^Person", "19500101")
+    still = tmp_path / "grab.png"
+    assert cv2.imwrite(str(still), np.full((60, 80, 3), 90, np.uint8))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture")
+    before = len(window.plan.plan.images)
+    summary = feature.import_files([ours, theirs, still, broken])
+    assert len(summary.added) == 2 and summary.held == 1 and len(summary.problems) == 1
+    assert "broken.png" in summary.problems[0]
+    plan = window.plan.plan
+    assert len(plan.images) == before + 2
+    library = str(demo.repo.library.root)
+    assert all(plan.image(i).ref.path.startswith(library) for i in summary.added)
+    linked = {i.sha256 for i in demo.repo.images_of(demo.today)}
+    assert {plan.image(i).ref.sha256 for i in summary.added} <= linked
+    # The other patient's file is shown, not filed; attaching it is the clinician's decision.
+    assert "OTHER-7" in feature.patients.mismatch_lines()[0]
+    assert feature.dock.isVisible()
+    feature.patients.attach_button.click()
+    assert len(window.plan.plan.images) == before + 3
+    window.plan.undo()
+    window.plan.undo()  # the import was one step, the attachment another
+    assert len(window.plan.plan.images) == before
