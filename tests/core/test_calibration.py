@@ -133,3 +133,25 @@ def test_manual_calibration_refuses_coincident_points_and_zero_distance():
 def test_uncalibrated_provenance_says_so():
     assert Calibration.none().provenance() == "Not calibrated"
     assert Calibration.none().measure(Point(0, 0), Point(3, 4)).text() == "5 px"
+
+
+def test_depth_zero_comes_from_the_region_reference_pixel():
+    # A convex probe: the region's box starts at row 60, the transducer face (depth 0) at 82.
+    region = UltrasoundRegion(10, 60, 609, 459, 1, 3, 3, 0.015, 0.015, 1, 22.0, None)
+    cal = Calibration.from_ultrasound_regions([region], 480, 640)
+    assert cal.regions[0].depth_origin_y == pytest.approx(82.0)
+    across, deep = cal.mm_at(Point(10, 182))
+    assert deep == pytest.approx(15.0)  # 100 px below row 82 at 0.15 mm/px
+    assert across == pytest.approx(0.0)
+
+
+def test_reference_physical_location_shifts_depth_zero():
+    # ReferencePixelY0 20 sits 0.3 cm deep: depth zero is 0.3 cm / 0.015 cm/px = 20 px above it.
+    region = UltrasoundRegion(0, 50, 99, 399, 1, 3, 3, 0.015, 0.015, 1, 20.0, 0.3)
+    cal = Calibration.from_ultrasound_regions([region], 400, 100)
+    assert cal.regions[0].depth_origin_y == pytest.approx(50.0)
+
+
+def test_without_a_reference_depth_zero_is_the_region_top():
+    cal = Calibration.from_ultrasound_regions([us_region(0, 31, 319, 239)], 240, 320)
+    assert cal.regions[0].depth_origin_y == 31

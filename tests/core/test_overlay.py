@@ -103,7 +103,8 @@ def test_a_target_is_a_marker_with_its_name_and_depth(image, calibration) -> Non
     (marker,) = of(drawn, t.id, TargetMarker)
     assert marker.centre == Point(300, 250) and marker.status is SiteStatus.PLANNED
     assert marker.colour == STYLE.target
-    depth = (250 - 60) * spacing(calibration)  # below the region's top row, the probe face
+    # Below the transducer face: the lumbar sample (convex probe) sets it by ReferencePixelY0.
+    depth = (250 - calibration.regions[0].depth_origin_y) * spacing(calibration)
     assert texts(drawn, t.id) == [f"L4-L5 interspinous · {depth:.1f} mm deep"]
     (label,) = of(drawn, t.id, Label)
     assert label.anchor == t.position and label.placement is Placement.RIGHT

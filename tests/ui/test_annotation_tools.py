@@ -144,7 +144,8 @@ def test_target_tool_places_targets_with_the_catalog_names_and_undoes(qtbot, ben
     first = bench.only(Target)
     assert first.position == Point(300, 250) and first.frame is None
     assert first.name == lumbar.targets[0].name and first.kind is lumbar.targets[0].kind
-    depth = (250 - 60) * bench.source.calibration.regions[0].mm_per_px_y
+    region = bench.source.calibration.regions[0]
+    depth = (250 - region.depth_origin_y) * region.mm_per_px_y
     assert bench.labels(first.id) == [f"{first.name} · {depth:.1f} mm deep"]
     assert bench.controller.selection == {first.id}
 
@@ -168,11 +169,11 @@ def test_target_tool_places_targets_with_the_catalog_names_and_undoes(qtbot, ben
 def test_needle_path_dragged_from_a_target_to_the_skin(qtbot, bench: Bench) -> None:
     target = add_target(bench, 300, 250, name="L4-L5 interspinous")
     bench.view.set_tool(NeedlePathTool(bench.layer))
-    drag(qtbot, bench, (302, 251), (220, 80))  # pressed on the marker, released on the skin
+    drag(qtbot, bench, (302, 251), (220, 90))  # pressed on the marker, released on the skin
     path = bench.only(NeedlePath)
-    assert path.target_id == target.id and path.entry == Point(220, 80)
-    length = mm_between(bench, Point(220, 80), Point(300, 250))
-    angle = math.degrees(math.atan2(170, 80))
+    assert path.target_id == target.id and path.entry == Point(220, 90)
+    length = mm_between(bench, Point(220, 90), Point(300, 250))
+    angle = math.degrees(math.atan2(160, 80))
     assert bench.labels(path.id)[0].splitlines()[0] == f"{length:.1f} mm · {angle:.0f}°"
     bench.controller.undo()
     assert bench.plan.paths_to(target.id) == ()
@@ -204,7 +205,8 @@ def test_an_entry_clicked_in_the_banner_lands_on_the_transducer_face(qtbot, benc
     bench.view.set_tool(NeedlePathTool(bench.layer))
     drag(qtbot, bench, (300, 250), (250, 20))  # y 20 is the patient banner, above the region
     (path,) = bench.plan.paths_to(target.id)
-    assert path.entry == Point(250, 60)  # the region's top row
+    face = bench.source.calibration.regions[0].depth_origin_y  # ReferencePixelY0: row 82
+    assert path.entry == Point(250, face)
     depth_of_entry = bench.source.calibration.mm_at(path.entry)
     assert depth_of_entry is not None and depth_of_entry[1] == 0.0
 
@@ -342,7 +344,7 @@ def test_skin_line_sets_where_depth_is_measured_from(qtbot, bench: Bench) -> Non
 def test_dragging_a_target_is_one_undo_step_and_moves_its_path_end(qtbot, bench: Bench) -> None:
     target = add_target(bench, 300, 250)
     bench.view.set_tool(NeedlePathTool(bench.layer))
-    drag(qtbot, bench, (300, 250), (220, 80))
+    drag(qtbot, bench, (300, 250), (220, 90))
     path = bench.only(NeedlePath)
     steps = bench.controller.undo_stack.count()
     bench.view.set_tool(SelectTool(bench.layer))
@@ -350,8 +352,8 @@ def test_dragging_a_target_is_one_undo_step_and_moves_its_path_end(qtbot, bench:
     assert bench.plan.annotation(target.id).position == Point(340, 270)
     assert bench.controller.undo_stack.count() == steps + 1  # eight moves, one step
     line = next(p for p in bench.layer.item(path.id).primitives if isinstance(p, Line))
-    assert (line.a, line.b) == (Point(220, 80), Point(340, 270))
-    length = mm_between(bench, Point(220, 80), Point(340, 270))
+    assert (line.a, line.b) == (Point(220, 90), Point(340, 270))
+    length = mm_between(bench, Point(220, 90), Point(340, 270))
     assert bench.labels(path.id)[0].startswith(f"{length:.1f} mm")
     bench.controller.undo()
     assert bench.plan.annotation(target.id).position == Point(300, 250)
@@ -424,7 +426,7 @@ def test_shift_click_adds_and_a_band_selects_what_it_encloses(qtbot, bench: Benc
 def test_delete_then_undo_restores_the_target_and_its_path(qtbot, bench: Bench) -> None:
     target = add_target(bench, 300, 250)
     bench.view.set_tool(NeedlePathTool(bench.layer))
-    drag(qtbot, bench, (300, 250), (220, 80))
+    drag(qtbot, bench, (300, 250), (220, 90))
     path = bench.only(NeedlePath)
     bench.view.set_tool(SelectTool(bench.layer))
     click(qtbot, bench, 300, 250)
@@ -560,7 +562,7 @@ def test_copy_and_paste_onto_another_frame(qtbot, cine_pane) -> None:
 def test_copy_and_paste_onto_another_image(qtbot, bench: Bench) -> None:
     target = add_target(bench, 300, 250, name="L4-L5")
     bench.view.set_tool(NeedlePathTool(bench.layer))
-    drag(qtbot, bench, (300, 250), (220, 80))
+    drag(qtbot, bench, (300, 250), (220, 90))
     bench.controller.copy([target.id, bench.only(NeedlePath).id])
     other = ImagePlan(ImageRef(str(SAMPLE_IMAGES / "lumbar_dual_view_ybr422_jpeg.dcm")))
     from prolo_planner.core.edits import AddImage

@@ -62,6 +62,10 @@ class UltrasoundRegion:
     delta_x: float
     delta_y: float
     data_type: int = 0
+    #: ReferencePixelY0 (0018,6022), relative to the region's top; with
+    #: ReferencePhysicalLocationY0 (0018,602A, cm) it places depth zero: the transducer face.
+    reference_pixel_y0: float | None = None
+    reference_physical_y0: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,13 @@ class CalibratedRegion:
     mm_per_px_x: float
     mm_per_px_y: float
     label: str = ""
+    #: Image row (fractional) where ultrasound depth is zero, when the file says; else the
+    #: region's top row. A convex probe's sector starts below its region's top.
+    depth_zero_y: float | None = None
+
+    @property
+    def depth_origin_y(self) -> float:
+        return self.y0 if self.depth_zero_y is None else self.depth_zero_y
 
     def contains(self, p: Point) -> bool:
         return self.x0 <= p.x < self.x1 + 1 and self.y0 <= p.y < self.y1 + 1
@@ -197,7 +208,9 @@ class Calibration:
                     f"(x {r.min_x0}-{r.max_x1}, y {r.min_y0}-{r.max_y1}), clamped"
                 )
             kept.append(
-                CalibratedRegion(x0, y0, x1, y1, 10.0 * r.delta_x, 10.0 * r.delta_y, label)
+                CalibratedRegion(
+                    x0, y0, x1, y1, 10.0 * r.delta_x, 10.0 * r.delta_y, label, _depth_zero(r)
+                )
             )
         if not kept:
             return cls.none(notes or ("no 2D region with distances in centimetres",))
@@ -227,11 +240,12 @@ class Calibration:
         return Distance(px, mm)
 
     def mm_at(self, p: Point) -> tuple[float, float] | None:
-        """Millimetres of p from its region's top-left corner (x across, y down), if calibrated."""
+        """Millimetres of p across from its region's left edge and down from depth zero."""
         region = self.region_at(p)
         if region is None:
             return None
-        return (p.x - region.x0) * region.mm_per_px_x, (p.y - region.y0) * region.mm_per_px_y
+        depth = (p.y - region.depth_origin_y) * region.mm_per_px_y
+        return (p.x - region.x0) * region.mm_per_px_x, depth
 
     def provenance(self) -> str:
         """One line for the clinician: where the millimetres come from, or why there are none."""
@@ -255,6 +269,18 @@ class Calibration:
         if self.regions:
             lines += [f"  note: {n}" for n in self.notes]
         return lines
+
+
+def _depth_zero(r: UltrasoundRegion) -> float | None:
+    """The image row of depth zero: ReferencePixelY0 is where ReferencePhysicalLocationY0 lies."""
+    if r.reference_pixel_y0 is None or not math.isfinite(r.reference_pixel_y0):
+        return None
+    physical_cm = r.reference_physical_y0 or 0.0
+    if not math.isfinite(physical_cm):
+        return None
+    zero = r.min_y0 + r.reference_pixel_y0 - physical_cm / r.delta_y
+    # A reference far outside the region is a vendor's oddity, not a depth origin to trust.
+    return zero if r.min_y0 <= zero <= r.max_y1 else None
 
 
 def _positive(v: float) -> bool:

@@ -165,8 +165,9 @@ def target_depth(
 ) -> Measurement:
     """Depth below the clinician's skin line, else below the transducer face.
 
-    Ultrasound depth zero is the top row of the calibrated region holding the target (the
-    transducer face), not the image's top edge with its text banner.
+    Ultrasound depth zero is the transducer face: the region's reference row when the file gives
+    one (ReferencePixelY0: a convex probe's sector starts below its region's top), else the top
+    row of the calibrated region holding the target; never the image's top edge with its banner.
     """
     name = "target depth"
     skin = _usable_skin(skin_line)
@@ -189,7 +190,8 @@ def target_depth(
         return Measurement(name, point_line_distance(position, *skin), Units.PX, problem)
     region = calibration.region_at(position)
     if region is not None and problem is None:
-        return Measurement(name, (position.y - region.y0) * region.mm_per_px_y, Units.MM)
+        depth_px = position.y - region.depth_origin_y
+        return Measurement(name, depth_px * region.mm_per_px_y, Units.MM)
     # No millimetres: pixels below the image's top edge.
     return Measurement(name, max(0.0, position.y), Units.PX, problem)
 

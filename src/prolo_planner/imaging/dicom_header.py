@@ -192,6 +192,8 @@ def ultrasound_regions(ds: Dataset) -> tuple[list[UltrasoundRegion], list[str]]:
                 delta_x=float(v["delta_x"]),
                 delta_y=float(v["delta_y"]),
                 data_type=int(number(item, "RegionDataType") or 0),
+                reference_pixel_y0=number(item, "ReferencePixelY0"),
+                reference_physical_y0=number(item, "ReferencePhysicalLocationY0"),
             )
         )
     return regions, notes

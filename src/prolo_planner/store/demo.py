@@ -149,8 +149,13 @@ def _plan(repo: Repository, number: int, status: SiteStatus, files: dict[str, St
     if number == 3:
         clip = files[CLIP_FILE]
         column, row0, row40, mm = CLIP_TICKS
+        # The clip has no regions: depth is measured below the skin line, which the clinician
+        # draws along the depth scale's zero (else depth would count the banner above it).
         image = _image(
-            repo, clip, manual=ManualCalibration(Point(column, row0), Point(column, row40), mm)
+            repo,
+            clip,
+            manual=ManualCalibration(Point(column, row0), Point(column, row40), mm),
+            skin_line=(Point(0.0, row0), Point(column, row0)),
         )
         annotations = _long_axis(image, _ALL_SITES, status, dextrose=12.5)
         return Plan((image,), annotations, DEMO_WEIGHT_KG, title)
@@ -179,6 +184,7 @@ def _image(
     *,
     orientation: ProbeOrientation = ProbeOrientation.LONG_AXIS,
     manual: ManualCalibration | None = None,
+    skin_line: tuple[Point, Point] | None = None,
 ) -> ImagePlan:
     return ImagePlan(
         ref=repo.image_ref(stored),
@@ -188,6 +194,7 @@ def _image(
         body_marker="lumbar midline, cranial to the left",
         key_frames=(0,),
         manual_calibration=manual,
+        skin_line=skin_line,
     )
 
 

@@ -334,15 +334,15 @@ class NeedlePathTool(Tool):
         return self._target is not None or self._entry is not None
 
     def entry_on_skin(self, entry: Point, target: Target) -> Point:
-        """The entry, moved out of the banner onto the target region's top row if above it."""
+        """The entry, moved out of the banner onto the transducer face (depth zero) if above it."""
         if target.position is None:
             return entry
         calibration = self.controller.calibration(target.image_id)
         region = calibration.region_at(target.position)
-        if region is None or entry.y >= region.y0:
+        if region is None or entry.y >= region.depth_origin_y:
             return entry
         x = min(max(entry.x, float(region.x0)), region.x1 + 1.0 - 1e-6)
-        return Point(x, float(region.y0))
+        return Point(x, float(region.depth_origin_y))
 
     def new_path(self, entry: Point, target: Target) -> NeedlePath:
         d = self.defaults
