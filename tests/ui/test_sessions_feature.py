@@ -5,6 +5,7 @@ windows on one session, and what `make run` opens when started without files."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -320,3 +321,17 @@ def test_importing_images_into_the_open_session(qtbot, demo, tmp_path):
     window.plan.undo()
     window.plan.undo()  # the import was one step, the attachment another
     assert len(window.plan.plan.images) == before
+
+
+def test_library_images_show_the_clinicians_file_name_not_the_hash(qtbot, demo):
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    library = demo.repo.library.root
+    assert window.images[0].path.is_relative_to(library)  # the hash-named copy is what opened
+    captions = [window.thumbnails.item(r).text().split("\n")[0] for r in range(len(window.images))]
+    originals = [demo.repo.image(im.ref.sha256).original_path for im in window.plan.plan.images]
+    assert captions == [Path(p).name for p in originals]
+    assert "lumbar_long_axis_clip.mp4" in captions
+    row = captions.index("lumbar_long_axis_clip.mp4")
+    window.show_image(row)
+    assert "  File: lumbar_long_axis_clip.mp4" in window.metadata.plain_text().splitlines()

@@ -15,10 +15,17 @@ class LoadedImage:
     source: ImageSource
     #: Made by clicking two ticks of the depth scale; wins over the file's own calibration.
     manual_calibration: Calibration | None = None
+    #: The clinician's file name when the file on disk is a library copy named by its hash.
+    display_name: str = ""
 
     @property
     def path(self) -> Path:
         return self.source.info.path
+
+    @property
+    def name(self) -> str:
+        """The file name to show: the original one for a library copy."""
+        return self.display_name or self.path.name
 
     @property
     def calibration(self) -> Calibration:
@@ -43,8 +50,8 @@ class LoadedImages:
     def __iter__(self) -> Iterator[LoadedImage]:
         return iter(self._images)
 
-    def append(self, source: ImageSource) -> int:
-        image = LoadedImage(source)
+    def append(self, source: ImageSource, display_name: str = "") -> int:
+        image = LoadedImage(source, display_name=display_name)
         self._images.append(image)
         self._by_path[_key(image.path)] = image
         return len(self._images) - 1

@@ -4,7 +4,7 @@ open in the viewer (plan_workspace.py is the glue between the two)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,6 +92,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.settings = settings or AppSettings()
         self.images = LoadedImages()
+        #: The clinician's name for a file the viewer opens, when its own name is not (a
+        #: library copy named by its hash); the sessions feature, owning the store, answers.
+        self.original_name: Callable[[Path], str | None] = lambda _path: None
         self.current: int | None = None
         self._frame_index = 0
         self._shown_image_id: str | None = None
@@ -562,8 +565,9 @@ class MainWindow(QMainWindow):
         """Rows and thumbnails for sources not open yet; the first new row, if any."""
         first: int | None = None
         for source in sources:
-            row = self.images.append(source)
-            self.thumbnails.add_image(source)
+            name = self.original_name(source.info.path) or ""
+            row = self.images.append(source, name)
+            self.thumbnails.add_image(source, name)
             first = row if first is None else first
         return first
 
@@ -702,7 +706,7 @@ class MainWindow(QMainWindow):
             return
         image = self.images[self.current]
         in_use = self.pane.calibration
-        self.metadata.show_image(image.source.info, in_use, image.source.calibration)
+        self.metadata.show_image(image.source.info, in_use, image.source.calibration, image.name)
 
     # -- calibration ------------------------------------------------------------------------
     def _manual_calibration_made(self, calibration: Calibration) -> None:

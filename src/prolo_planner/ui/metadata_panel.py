@@ -50,9 +50,10 @@ def format_time(value: str) -> str:
 
 
 def describe_rows(
-    info: SourceInfo, calibration: Calibration, file_calibration: Calibration
+    info: SourceInfo, calibration: Calibration, file_calibration: Calibration, file_name: str = ""
 ) -> Rows:
-    """The panel's content as (section, [(label, value)]) — the same words the tests read."""
+    """The panel's content as (section, [(label, value)]) — the same words the tests read.
+    `file_name` is shown instead of the file's own when that is a library copy's hash."""
 
     def value(v: str) -> str:
         return v.strip() or NOT_RECORDED
@@ -85,7 +86,7 @@ def describe_rows(
     elif scanner:
         acquisition.append(("Scanner", scanner))
 
-    image = [("File", info.path.name), ("Kind", _kind_text(info))]
+    image = [("File", file_name or info.path.name), ("Kind", _kind_text(info))]
     image.append(("Size", f"{info.columns} x {info.rows} px"))
     image.append(("Frames", str(info.frame_count)))
     if info.frame_count > 1 or info.frame_time_ms:
@@ -155,9 +156,13 @@ class MetadataPanel(QScrollArea):
         self.setWidget(body)
 
     def show_image(
-        self, info: SourceInfo, calibration: Calibration, file_calibration: Calibration
+        self,
+        info: SourceInfo,
+        calibration: Calibration,
+        file_calibration: Calibration,
+        file_name: str = "",
     ) -> None:
-        self._sections = describe_rows(info, calibration, file_calibration)
+        self._sections = describe_rows(info, calibration, file_calibration, file_name)
         body = QWidget()
         # One form for every section, so the labels of all sections share one column.
         form = QFormLayout(body)

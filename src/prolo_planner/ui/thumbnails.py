@@ -101,10 +101,11 @@ class ThumbnailStrip(QListWidget):
         self.currentRowChanged.connect(self._row_changed)
 
     # -- content --------------------------------------------------------------------------
-    def add_image(self, source: ImageSource) -> int:
+    def add_image(self, source: ImageSource, name: str = "") -> int:
+        """`name` is the file name to show when it is not the file's own (a library copy)."""
         info = source.info
         key = next(self._keys)
-        item = QListWidgetItem(self._placeholder, f"{info.path.name}\n{badge_text(info)}")
+        item = QListWidgetItem(self._placeholder, f"{name or info.path.name}\n{badge_text(info)}")
         item.setData(_KEY_ROLE, key)
         item.setData(_PATH_ROLE, str(info.path))
         item.setToolTip(f"{info.path}\n{badge_text(info)}, {info.columns} x {info.rows} px")

@@ -98,6 +98,8 @@ class SessionsFeature(QObject):
         self.patients.patient_chosen.connect(self.show_patient)
         self.patients.mismatch_attach_requested.connect(self._attach_held_file)
         self.timeline.open_requested.connect(self.open_session)
+        # Library copies are named by their hash: the thumbnails and Details show the original.
+        window.original_name = self.original_name
         self.timeline.sign_requested.connect(self.sign)
         self.timeline.amend_requested.connect(self.amend)
         self.timeline.compare_requested.connect(lambda sid: self.review.compare_with_previous(sid))
@@ -397,6 +399,24 @@ class SessionsFeature(QObject):
     def _closed_maybe(self) -> None:
         if not self.window.isVisible():
             self.close()
+
+    def original_name(self, path: Path) -> str | None:
+        """The name the file had when it was imported, for a file in the library; else None."""
+        if self.repo.db.closed:
+            return None
+        try:
+            inside = Path(path).resolve().relative_to(self.repo.library.root.resolve())
+        except (OSError, ValueError):
+            return None
+        if len(inside.parts) != 2:
+            return None
+        # library/ab/<the other 62 hex digits><suffix>
+        sha256 = inside.parts[0] + inside.parts[1][:62]
+        try:
+            stored = self.repo.image(sha256)
+        except StoreError:
+            return None
+        return Path(stored.original_path.replace("\\", "/")).name or None
 
     def close(self) -> None:
         """Save, hand the lease back and close the store (the window closed or the app quits)."""
