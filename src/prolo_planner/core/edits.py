@@ -23,7 +23,7 @@ from prolo_planner.core.acknowledged import (
     with_acknowledged,
     with_keys,
 )
-from prolo_planner.core.geometry import Point
+from prolo_planner.core.dragging import shifted
 from prolo_planner.core.plan import (
     AngleMeasurement,
     Annotation,
@@ -614,19 +614,6 @@ class Compound(_Unmergeable):
 
 
 # -- copy and paste -----------------------------------------------------------------------------
-def _shifted(a: Annotation, dx: float, dy: float) -> Annotation:
-    if dx == 0 and dy == 0:
-        return a
-    moved: dict[str, Any] = {}
-    for f in dataclasses.fields(a):
-        value = getattr(a, f.name)
-        if isinstance(value, Point):
-            moved[f.name] = Point(value.x + dx, value.y + dy)
-        elif isinstance(value, tuple) and value and all(isinstance(p, Point) for p in value):
-            moved[f.name] = tuple(Point(p.x + dx, p.y + dy) for p in value)
-    return replace(a, **moved)
-
-
 def copy_annotations(
     plan: Plan,
     ids: Iterable[str],
@@ -654,7 +641,7 @@ def copy_annotations(
         copy = replace(
             a, id=fresh_id[a.id], image_id=to_image_id, frame=to_frame, extra=dict(a.extra)
         )
-        copy = _shifted(copy, *offset)
+        copy = shifted(copy, *offset)
         if isinstance(copy, NeedlePath):
             if copy.target_id in fresh_id:
                 copy = replace(copy, target_id=fresh_id[copy.target_id])

@@ -7,35 +7,24 @@ builds the edit for it. Items never change the plan themselves: the tools push t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import ClassVar
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from prolo_planner.core.dragging import moved
 from prolo_planner.core.edits import Edit, ReplaceAnnotation, ReplaceImage
 from prolo_planner.core.geometry import Point
 from prolo_planner.core.overlay_primitives import Handle, Primitive
 from prolo_planner.core.plan import (
-    AngleMeasurement,
     Annotation,
     AnnotationKind,
-    AvoidZone,
-    Caliper,
     ImagePlan,
-    NeedlePath,
     Plan,
-    Target,
-    TextNote,
-    ZoneShape,
 )
 from prolo_planner.render import hit_primitive, overlay_device_bounds, paint_overlay
 from prolo_planner.render.painter import HIT_TOLERANCE, primitive_region
-
-
-def _shift(p: Point, dx: float, dy: float) -> Point:
-    return Point(p.x + dx, p.y + dy)
 
 
 class OverlayItem(QGraphicsItem):
@@ -124,10 +113,6 @@ class AnnotationItem(OverlayItem):
     def value(self, plan: Plan) -> Annotation | ImagePlan:
         return plan.annotation(self.annotation_id)
 
-    def moved(self, value, key: str | None, dx: float, dy: float):  # noqa: ANN001, ANN201
-        """The value with its handle `key` (None: the whole annotation) moved by (dx, dy)."""
-        raise NotImplementedError
-
     def drag_edit(
         self,
         plan: Plan,
@@ -138,16 +123,11 @@ class AnnotationItem(OverlayItem):
         gesture: str,  # noqa: ANN001
     ) -> Edit:
         """The step of a drag that began at `start`: merges with the drag's earlier steps."""
-        return ReplaceAnnotation(self.value(plan), self.moved(start, key, dx, dy), gesture)
+        return ReplaceAnnotation(self.value(plan), moved(start, key, dx, dy), gesture)
 
 
 class TargetItem(AnnotationItem):
     kind = AnnotationKind.TARGET
-
-    def moved(self, value: Target, key: str | None, dx: float, dy: float) -> Target:
-        if value.position is None:
-            return value
-        return replace(value, position=_shift(value.position, dx, dy))
 
 
 class NeedlePathItem(AnnotationItem):
@@ -156,65 +136,21 @@ class NeedlePathItem(AnnotationItem):
 
     kind = AnnotationKind.NEEDLE_PATH
 
-    def moved(self, value: NeedlePath, key: str | None, dx: float, dy: float) -> NeedlePath:
-        return replace(value, entry=_shift(value.entry, dx, dy))
-
 
 class AvoidZoneItem(AnnotationItem):
     kind = AnnotationKind.AVOID_ZONE
-
-    def moved(self, value: AvoidZone, key: str | None, dx: float, dy: float) -> AvoidZone:
-        points = list(value.points)
-        if key is None:
-            points = [_shift(p, dx, dy) for p in points]
-        elif key.startswith("points."):
-            i = int(key.split(".")[1])
-            points[i] = _shift(points[i], dx, dy)
-        elif value.shape is ZoneShape.ELLIPSE and len(points) == 2:
-            # A side of the ellipse's box: move whichever corner holds that side.
-            a, b = points
-            if key in ("left", "right"):
-                moving_a = (a.x <= b.x) == (key == "left")
-                points[0 if moving_a else 1] = _shift(points[0 if moving_a else 1], dx, 0.0)
-            elif key in ("top", "bottom"):
-                moving_a = (a.y <= b.y) == (key == "top")
-                points[0 if moving_a else 1] = _shift(points[0 if moving_a else 1], 0.0, dy)
-        return replace(value, points=tuple(points))
 
 
 class CaliperItem(AnnotationItem):
     kind = AnnotationKind.CALIPER
 
-    def moved(self, value: Caliper, key: str | None, dx: float, dy: float) -> Caliper:
-        a = _shift(value.a, dx, dy) if key in (None, "a") else value.a
-        b = _shift(value.b, dx, dy) if key in (None, "b") else value.b
-        return replace(value, a=a, b=b)
-
 
 class AngleItem(AnnotationItem):
     kind = AnnotationKind.ANGLE
 
-    def moved(
-        self, value: AngleMeasurement, key: str | None, dx: float, dy: float
-    ) -> AngleMeasurement:
-        changes = {
-            name: _shift(getattr(value, name), dx, dy)
-            for name in ("a", "vertex", "b")
-            if key in (None, name)
-        }
-        return replace(value, **changes)
-
 
 class TextNoteItem(AnnotationItem):
     kind = AnnotationKind.TEXT
-
-    def moved(self, value: TextNote, key: str | None, dx: float, dy: float) -> TextNote:
-        changes = {
-            name: _shift(getattr(value, name), dx, dy)
-            for name in ("arrow_to", "text_at")
-            if key in (None, name)
-        }
-        return replace(value, **changes)
 
 
 class SkinLineItem(AnnotationItem):
@@ -222,14 +158,6 @@ class SkinLineItem(AnnotationItem):
 
     def value(self, plan: Plan) -> ImagePlan:
         return plan.image(self.annotation_id)
-
-    def moved(self, value: ImagePlan, key: str | None, dx: float, dy: float) -> ImagePlan:
-        if value.skin_line is None:
-            return value
-        a, b = value.skin_line
-        a = _shift(a, dx, dy) if key in (None, "skin.0") else a
-        b = _shift(b, dx, dy) if key in (None, "skin.1") else b
-        return replace(value, skin_line=(a, b))
 
     def drag_edit(
         self,
@@ -240,7 +168,7 @@ class SkinLineItem(AnnotationItem):
         dy: float,
         gesture: str,  # noqa: ANN001
     ) -> Edit:
-        return ReplaceImage(self.value(plan), self.moved(start, key, dx, dy), gesture)
+        return ReplaceImage(self.value(plan), moved(start, key, dx, dy), gesture)
 
 
 class LabelItem(OverlayItem):
