@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """Create the folder if needed and make it readable by this user alone."""
+    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a folder we do not own: what writes there still says
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
 
 
 def write_bytes_atomic(path: Path | str, data: bytes, mode: int = PRIVATE_FILE_MODE) -> Path:
@@ -26,3 +36,22 @@ def write_bytes_atomic(path: Path | str, data: bytes, mode: int = PRIVATE_FILE_M
             os.unlink(tmp_name)
         raise
     return path
+
+
+def copy_file_atomic(source: Path | str, target: Path | str, mode: int = PRIVATE_FILE_MODE) -> Path:
+    """Copy a file of any size to target the same way: streamed to a temporary file beside it,
+    synced, then renamed over it."""
+    target = Path(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, Path(source).open("rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    return target

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
 import platformdirs
 
+from prolo_planner.files import private_dir
+
 APP_NAME = "prolo-planner"
 HOME_ENV = "PROLO_PLANNER_HOME"
-
-
-def _private_dir(path: Path) -> Path:
-    # Patient data and settings are for this user alone: folders 0700.
-    path.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        path.chmod(0o700)
-    return path
 
 
 _data_dir_override: Path | None = None
@@ -37,17 +30,17 @@ def home() -> Path | None:
 
 def config_dir() -> Path:
     root = home()
-    return _private_dir(root / "config" if root else Path(platformdirs.user_config_dir(APP_NAME)))
+    return private_dir(root / "config" if root else Path(platformdirs.user_config_dir(APP_NAME)))
 
 
 def data_dir() -> Path:
     """The session store and image library: --data-dir, else PROLO_PLANNER_HOME, else the OS's."""
     if _data_dir_override is not None:
-        return _private_dir(_data_dir_override)
+        return private_dir(_data_dir_override)
     root = home()
-    return _private_dir(root / "data" if root else Path(platformdirs.user_data_dir(APP_NAME)))
+    return private_dir(root / "data" if root else Path(platformdirs.user_data_dir(APP_NAME)))
 
 
 def log_dir() -> Path:
     root = home()
-    return _private_dir(root / "logs" if root else Path(platformdirs.user_log_dir(APP_NAME)))
+    return private_dir(root / "logs" if root else Path(platformdirs.user_log_dir(APP_NAME)))

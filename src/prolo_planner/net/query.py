@@ -25,6 +25,7 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelGet,
 )
 
+from prolo_planner.files import private_dir
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.net.association import NetError, associate, connection_lost
 from prolo_planner.net.inbound import write_received
@@ -37,7 +38,6 @@ from prolo_planner.net.sop_classes import (
     REVIEW_OBJECTS,
     UNCOMPRESSED,
 )
-from prolo_planner.store.database import private_dir
 from prolo_planner.store.records import DicomImport, StoreError
 
 DEFAULT_TIMEOUT_S = 60.0

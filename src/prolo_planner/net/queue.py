@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import shutil
 import sqlite3
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -24,10 +21,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from prolo_planner.files import copy_file_atomic, private_dir
 from prolo_planner.net.nodes import DicomNode
 from prolo_planner.net.send import DEFAULT_TIMEOUT_S, SendResult, read_header, send_files
 from prolo_planner.store import audit
-from prolo_planner.store.database import PRIVATE_FILE_MODE, Database, private_dir
+from prolo_planner.store.database import Database
 from prolo_planner.store.image_library import file_sha256
 from prolo_planner.store.locks import new_instance_id
 from prolo_planner.store.records import AuditAction, InvalidValue, current_user, utc_now
@@ -270,18 +268,7 @@ class SendQueue:
         target = self.outbox / sha[:2] / f"{sha[2:]}.dcm"
         if not target.is_file():
             private_dir(target.parent)
-            fd, tmp = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as out, path.open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.chmod(tmp, PRIVATE_FILE_MODE)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            copy_file_atomic(path, target)
         return target.relative_to(self.db.data_dir).as_posix(), sha
 
     def _claim_due(self) -> list[QueuedFile]:

@@ -19,10 +19,10 @@ from typing import Any
 from pynetdicom import AE, evt
 from pynetdicom.transport import ThreadedAssociationServer
 
+from prolo_planner.files import private_dir
 from prolo_planner.net.inbound import write_received
 from prolo_planner.net.nodes import ReceiverSettings
 from prolo_planner.net.sop_classes import ACCEPTED_SYNTAXES, IMAGE_STORAGE
-from prolo_planner.store.database import private_dir
 from prolo_planner.store.records import utc_now
 
 log = logging.getLogger(__name__)

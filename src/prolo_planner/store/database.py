@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from prolo_planner.files import PRIVATE_FILE_MODE, private_dir
 from prolo_planner.store import migrations
 from prolo_planner.store.records import StoreError
 
@@ -24,16 +25,6 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "prolo-planner.sqlite3"
 BUSY_TIMEOUT_MS = 10_000
-PRIVATE_DIR_MODE = 0o700
-PRIVATE_FILE_MODE = 0o600
-
-
-def private_dir(path: Path) -> Path:
-    """Create the folder if needed and make it readable by this user alone."""
-    path.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):  # a folder we do not own: SQLite still says if it fails
-        path.chmod(PRIVATE_DIR_MODE)
-    return path
 
 
 def _private_file(path: Path) -> None:

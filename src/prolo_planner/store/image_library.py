@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from prolo_planner.store.database import PRIVATE_FILE_MODE, private_dir
+from prolo_planner.files import PRIVATE_FILE_MODE, private_dir
 
 LIBRARY_DIR = "library"
 _CHUNK = 1 << 20

@@ -325,7 +325,7 @@ def migrate(
 
 
 def _backup(conn: sqlite3.Connection, folder: Path, version: int) -> Path:
-    from prolo_planner.store.database import PRIVATE_FILE_MODE, private_dir
+    from prolo_planner.files import PRIVATE_FILE_MODE, private_dir
 
     private_dir(folder)
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
