@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset
 from prolo_planner.export.deidentify import PseudonymKey
 from prolo_planner.export.errors import ExportError
 from prolo_planner.export.patient_study import PatientStudy
+from prolo_planner.files import make_dirs_private
 from prolo_planner.report.content import pain_course, report_content
 from prolo_planner.report.header import ReportHeader
 from prolo_planner.report.images import (
@@ -133,7 +134,7 @@ def export_session(
         )
     out = Path(out_dir)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_dirs_private(out)  # patient data: the folders the export makes are private
     except OSError as exc:
         raise ExportError(f"the folder {out} cannot be made: {exc.strerror or exc}") from None
     stem = f"session{session_id}" + ("-deidentified" if deidentify else "")
