@@ -119,7 +119,8 @@ def test_no_identifier_of_the_source_survives_in_the_header(tmp_path: Path) -> N
 
     assert out.PatientIdentityRemoved == "YES"
     codes = [item.CodeValue for item in out.DeidentificationMethodCodeSequence]
-    assert codes == ["113100", "113107", "113101"]  # basic profile, shifted dates, clean pixels
+    # Basic profile, clean pixels, graphics, structured content, descriptors; shifted dates.
+    assert codes == ["113100", "113101", "113103", "113104", "113105", "113107"]
     assert out.PatientName == f"ANONYMIZED^{result.pseudonym}"
     assert out.PatientID == f"ANON-{result.pseudonym}"
     assert out.PatientBirthDate == "" and out.AccessionNumber == "" and out.PatientSex == ""
@@ -131,7 +132,9 @@ def test_no_identifier_of_the_source_survives_in_the_header(tmp_path: Path) -> N
     assert out.StudyTime == source.StudyTime
     assert out.LongitudinalTemporalInformationModified == "MODIFIED"
     assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
-    assert out.SourceImageSequence[0].ReferencedSOPInstanceUID == KEY.uid("1.2.3.4.5.6.7.8.9.2002")
+    # A copy refers to nothing outside what is exported with it; the allow-list keeps no frame
+    # of reference the copy does not need.
+    assert "SourceImageSequence" not in out and "FrameOfReferenceUID" not in out
     assert_dciodvfy_clean(tmp_path / "out.dcm")
 
 
@@ -149,9 +152,7 @@ def test_two_files_of_one_study_stay_one_study(tmp_path: Path) -> None:
     b = deidentify_file(second, tmp_path / "b.dcm", KEY).dataset
     assert a.StudyInstanceUID == b.StudyInstanceUID != ds.StudyInstanceUID
     assert a.SeriesInstanceUID == b.SeriesInstanceUID
-    assert a.FrameOfReferenceUID == b.FrameOfReferenceUID
     assert a.SOPInstanceUID != b.SOPInstanceUID
-    assert b.SourceImageSequence[0].ReferencedSOPInstanceUID == a.SOPInstanceUID  # still linked
     assert (a.PatientID, a.StudyDate, a.StudyID) == (b.PatientID, b.StudyDate, b.StudyID)
 
     other = deidentify_file(first, tmp_path / "c.dcm", PseudonymKey(b"another clinic key")).dataset
@@ -198,7 +199,13 @@ def test_chosen_rectangles_and_removed_dates(tmp_path: Path) -> None:
     out = result.dataset
     assert out.StudyDate == "" and "SeriesDate" not in out and out.ContentDate == ""
     assert out.LongitudinalTemporalInformationModified == "REMOVED"
-    assert [c.CodeValue for c in out.DeidentificationMethodCodeSequence] == ["113100", "113101"]
+    assert [c.CodeValue for c in out.DeidentificationMethodCodeSequence] == [
+        "113100",
+        "113101",
+        "113103",
+        "113104",
+        "113105",
+    ]
     # Removing dates is what was asked: a DICOMDIR would miss them, which dciodvfy notes.
     assert_dciodvfy_clean(
         tmp_path / "out.dcm",
@@ -213,7 +220,13 @@ def test_images_without_a_banner_keep_their_pixels(tmp_path: Path) -> None:
     source, out = pydicom.dcmread(mr), pydicom.dcmread(tmp_path / "mr.dcm")
     assert out.PixelData == source.PixelData
     assert "BurnedInAnnotation" not in out
-    assert [c.CodeValue for c in out.DeidentificationMethodCodeSequence] == ["113100", "113107"]
+    assert [c.CodeValue for c in out.DeidentificationMethodCodeSequence] == [
+        "113100",
+        "113103",
+        "113104",
+        "113105",
+        "113107",
+    ]
     # An unmasked ultrasound banner is said, not hidden.
     unmasked = deidentify_file(
         SAMPLE_IMAGES / "cervical_pillars_mono2.dcm", tmp_path / "kept.dcm", KEY, rectangles=[]
@@ -252,3 +265,18 @@ def test_palette_colour_banner_is_masked_in_the_colours_shown(tmp_path: Path) ->
     errors, _ = dciodvfy(tmp_path / "out.dcm")
     assert errors == source_errors
     assert len(errors) == 1 and "Element=<Laterality>" in errors[0]
+
+
+def test_every_kept_attribute_the_standard_names_has_a_decision() -> None:
+    """The allow-lists and the PS3.15 table meet in ACTIONS: an attribute added to an IOD's list
+    that the table names must say what becomes of it (else the cleaner drops it)."""
+    from prolo_planner.export.deidentify_iods import ALLOWED, FILE_META
+    from prolo_planner.export.deidentify_profile import ACTIONS, profile_keywords
+
+    table = profile_keywords()
+    assert len(table) > 600  # the whole of E.1-1, not a hand-made excerpt
+    for sop_class, allowed in ALLOWED.items():
+        undecided = sorted(k for k in allowed | FILE_META if k in table and k not in ACTIONS)
+        assert undecided == [], (sop_class, undecided)
+    assert ACTIONS["PatientName"].name == "PATIENT_NAME"
+    assert table["PatientState"] == "X" and table["SpecialNeeds"] == "X"

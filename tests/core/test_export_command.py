@@ -33,7 +33,14 @@ def export(argv: list[str], data: Path) -> int:
     add_export_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["export", *argv])
     return run_export(
-        args.session, args.format, args.out, deidentify=args.deidentify, data_dir=data
+        args.session,
+        args.format,
+        args.out,
+        deidentify=args.deidentify,
+        data_dir=data,
+        plan_file=args.plan,
+        dates=args.dates,
+        keep_text=args.keep_text,
     )
 
 
@@ -54,18 +61,25 @@ def test_export_prints_what_it_wrote(data: Path, tmp_path: Path, capsys) -> None
 
 def test_deidentified_and_chosen_formats(data: Path, tmp_path: Path, capsys) -> None:
     argv = ["--session", "3", "--format", "jpg,sr,pr", "--deidentify", "--out", str(tmp_path)]
-    assert export(argv, data) == 0
+    # A clip has no DICOM image for a presentation state to lie on: what is missing is named,
+    # and the export says it is partial by its exit status.
+    assert export(argv, data) == 1
     printed = capsys.readouterr()
+    assert "missing: presentation state of image 1: it needs a DICOM image" in printed.err
+    assert printed.err.splitlines()[-1] == (
+        f"prolo-planner: 3 file(s) written to {tmp_path}; 1 missing"
+    )
+    (sr_path,) = tmp_path.glob("ANON-*_sr.dcm")
+    stem = sr_path.name.removesuffix("_sr.dcm")
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
-        "session3-deidentified_image-1_frame1.jpg",
-        "session3-deidentified_sr-evidence-image-1.dcm",
-        "session3-deidentified_sr.dcm",
+        f"{stem}_image-1_frame1.jpg",
+        f"{stem}_sr-evidence-image-1.dcm",
+        f"{stem}_sr.dcm",
     ]
-    # A clip has no DICOM image for a presentation state to lie on: said, not hidden.
-    assert "note: image 1: no presentation state" in printed.err
-    sr = pydicom.dcmread(tmp_path / "session3-deidentified_sr.dcm")
-    assert sr.PatientID.startswith("ANON-") and "DEMO" not in str(sr.PatientName)
+    sr = pydicom.dcmread(sr_path)
+    assert sr.PatientID == stem.split("-")[0] + "-" + stem.split("-")[1]
+    assert "DEMO" not in str(sr.PatientName)
 
 
 def test_failures_are_said_in_words(data: Path, tmp_path: Path, capsys) -> None:

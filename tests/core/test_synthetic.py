@@ -15,13 +15,7 @@ import pytest
 from pydicom.encaps import generate_frames
 from pydicom.pixels import pixel_array
 
-from tests.synthetic.files import (
-    encode_jpeg_422,
-    write_mp4,
-    write_png,
-    write_ultrasound_dicom,
-)
-from tests.synthetic.scanner import (
+from prolo_planner.imaging.synthetic import (
     BANNER_ROWS,
     MAJOR_TICK,
     US_IMAGE_STORAGE,
@@ -34,6 +28,12 @@ from tests.synthetic.scanner import (
     hip_exam,
     lumbar_dual_view_exam,
     lumbar_exam,
+)
+from prolo_planner.imaging.synthetic_files import (
+    encode_jpeg_422,
+    write_mp4,
+    write_png,
+    write_ultrasound_dicom,
 )
 
 CINE_FRAMES = 4

@@ -14,6 +14,7 @@ import pytest
 from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import UltrasoundImageStorage
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from prolo_planner.net.nodes import NetworkSettings, ReceiverSettings, load_settings, save_settings
@@ -85,22 +86,47 @@ def test_the_export_dialog_writes_the_chosen_formats(qtbot, repo, tmp_path: Path
     qtbot.addWidget(dialog)
     for fmt, box in dialog.formats.items():
         box.setChecked(fmt.value in ("png", "pdf", "sr"))
+    assert dialog.review.isHidden()
     dialog.deidentify.setChecked(True)
+    # The texts under the clinician's eyes: catalog names ticked, typed text not.
+    assert not dialog.review.isHidden()
+    rows = {
+        dialog.texts.item(i).text(): dialog.texts.item(i).checkState() == Qt.CheckState.Checked
+        for i in range(dialog.texts.count())
+    }
+    assert rows["Text 1 text (typed): L4 spinous process"] is False
+    assert rows["Caliper 1 label (typed): skin to supraspinous ligament"] is False
+    assert rows["Plan title (typed): Lumbar prolotherapy, session 2"] is False
+    assert any(ticked for text, ticked in rows.items() if "(catalog name)" in text)
+    note = next(
+        i
+        for i in range(dialog.texts.count())
+        if "L4 spinous process" in dialog.texts.item(i).text()
+    )
+    dialog.texts.item(note).setCheckState(Qt.CheckState.Checked)  # this one may go
     dialog.folder.setText(str(tmp_path / "teaching"))
     dialog.export_button.click()
     qtbot.waitUntil(lambda: dialog.results.count() > 0, timeout=WAIT_MS)
     written = sorted(p.name for p in (tmp_path / "teaching").iterdir())
+    stem = written[0].split("_")[0]
+    assert stem.startswith("ANON-")
     assert written == [
-        "session2-deidentified_image-1_frame1.png",
-        "session2-deidentified_image-2_frame1.png",
-        "session2-deidentified_report.pdf",
-        "session2-deidentified_sr.dcm",
+        f"{stem}_image-1_frame1.png",
+        f"{stem}_image-2_frame1.png",
+        f"{stem}_report.pdf",
+        f"{stem}_source1.dcm",  # the SR points at the images: they go with it
+        f"{stem}_source2.dcm",
+        f"{stem}_sr.dcm",
     ]
     shown = [dialog.results.item(i).text() for i in range(dialog.results.count())]
     assert sorted(shown) == written
-    assert dialog.status.text() == f"4 file(s) written to {tmp_path / 'teaching'}"
+    assert dialog.status.text() == f"6 file(s) written to {tmp_path / 'teaching'}"
     assert dialog.progress.value() == dialog.progress.maximum()
     assert dialog.sessions.currentText().startswith("DEMO, Alex (DEMO-0001): #2 2026-02-21")
+    sr = pydicom.dcmread(tmp_path / "teaching" / f"{stem}_sr.dcm")
+    texts = {e.value for e in sr.iterall() if e.keyword == "TextValue"}
+    assert "L4 spinous process" in texts  # approved
+    assert "skin to supraspinous ligament" not in texts  # not approved
 
 
 def test_an_export_that_cannot_be_made_says_why(qtbot, repo, tmp_path: Path) -> None:

@@ -27,6 +27,13 @@ SOFTWARE_VERSION = __version__
 #: UTF-8, so patient names from the store keep their accents.
 CHARACTER_SET = "ISO_IR 192"
 _UUID_HEX = re.compile(r"^[0-9a-f]{32}$")
+_SINGLE_FRAME_CLASSES = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage
+        "1.2.840.10008.5.1.4.1.1.6",  # its retired predecessor
+        "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
+    }
+)
 
 
 def new_uid() -> str:
@@ -68,8 +75,12 @@ class SourceImage:
         )
 
     def frame_numbers(self) -> list[int] | None:
-        """DICOM's 1-based Referenced Frame Numbers; None for a single frame or the whole cine."""
+        """DICOM's 1-based Referenced Frame Numbers; None for a single frame or the whole cine,
+        and for an image of a single-frame SOP class (a scanner may put several frames in an
+        Ultrasound Image Storage object; a reference to it may not name one)."""
         if self.frame_count <= 1 or not self.frames:
+            return None
+        if self.sop_class_uid in _SINGLE_FRAME_CLASSES:
             return None
         return [f + 1 for f in self.frames]
 
@@ -98,6 +109,53 @@ def ellipse_axes(a: Point, b: Point) -> tuple[Point, ...]:
     across = (Point(cx - rx, cy), Point(cx + rx, cy))
     down = (Point(cx, cy - ry), Point(cx, cy + ry))
     return across + down if rx >= ry else down + across
+
+
+#: Patient and General Study attributes of type 2: present, if empty, in every object we make.
+TYPE2_PATIENT_STUDY = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
+)
+_OLD_DATE = re.compile(r"^(\d{4})[.\-/](\d{2})[.\-/](\d{2})$")  # ACR-NEMA's 1997.04.24
+_OLD_TIME = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")  # and its 14:04:38
+
+
+def as_reference(ds: Dataset) -> Dataset:
+    """The header of a source image as the objects made from it copy it: without its pixels,
+    with the type 2 patient and study attributes a scanner left out present (empty), and dates
+    and times of the old ACR-NEMA form in DICOM's."""
+    out = Dataset()
+    for elem in ds:
+        if elem.tag != 0x7FE00010:
+            out.add(elem)
+    if hasattr(ds, "file_meta"):
+        out.file_meta = ds.file_meta
+    for keyword in TYPE2_PATIENT_STUDY:
+        if keyword not in out:
+            setattr(out, keyword, "")
+    for elem in out:
+        if elem.VR in ("DA", "TM") and isinstance(elem.value, str) and elem.value:
+            elem.value = old_date_or_time(elem.value)
+    return out
+
+
+def old_date_or_time(value: str) -> str:
+    """An ACR-NEMA date (1997.04.24) or time (14:04:38) in DICOM's form; others unchanged."""
+    text = str(value).strip()
+    old = _OLD_DATE.match(text)
+    if old:
+        return "".join(old.groups())
+    old = _OLD_TIME.match(text)
+    if old:
+        return f"{old[1]}{old[2]}{old[3] or '00'}"
+    return str(value)
 
 
 def now() -> _dt.datetime:

@@ -41,6 +41,7 @@ from prolo_planner.export.dicom_writing import (
     MODEL_NAME,
     SOFTWARE_VERSION,
     NewSeries,
+    as_reference,
     device_serial_number,
     ellipse_axes,
     new_uid,
@@ -127,11 +128,20 @@ def presentation_state(
     series: NewSeries | None = None,
     style: OverlayStyle | None = None,
     created: _dt.datetime | None = None,
+    uid: str | None = None,
+    body: tuple[str, str] | None = None,
 ) -> Dataset:
     """A Grayscale or Colour Softcopy PS of one plan image's annotations on `source` (its header).
 
-    With `measurements`, labels show the values the screen shows (depth, length, angle).
+    With `measurements`, labels show the values the screen shows (depth, length, angle). `uid`
+    is its SOP Instance UID (export.uids; default a new one), `body` its Body Part Examined and
+    Laterality (default the source's). Raises ExportError, also for a source whose pixels no
+    presentation state can lie on (palette colour: see no_presentation_state).
     """
+    why_not = no_presentation_state(source)
+    if why_not:
+        raise ExportError(why_not)
+    source = as_reference(source)
     try:
         image = plan.image(image_id)
     except KeyError:
@@ -192,7 +202,7 @@ def presentation_state(
             referenced_images=[source],
             series_instance_uid=series.uid,
             series_number=series.number,
-            sop_instance_uid=new_uid(),
+            sop_instance_uid=uid or new_uid(),
             instance_number=series.instance_number,
             manufacturer=MANUFACTURER,
             manufacturer_model_name=MODEL_NAME,
@@ -206,12 +216,30 @@ def presentation_state(
             series_description=series.description,
             **extra,
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError) as exc:
         raise ExportError(f"the presentation state cannot be made: {exc}") from None
-    PatientStudy.from_dataset(source).apply_body_to(ps)
+    PatientStudy.from_dataset(source).with_body(body).apply_body_to(ps)
     ps.PresentationCreationDate = when.strftime("%Y%m%d")
     ps.PresentationCreationTime = when.strftime("%H%M%S")
     return ps
+
+
+def no_presentation_state(source: Dataset) -> str:
+    """Why no presentation state can lie on this image ("" when one can).
+
+    The Grayscale Softcopy PS is for MONOCHROME images and the Colour Softcopy PS for images of
+    three samples per pixel (RGB, YBR); a PALETTE COLOR image (one sample through a colour
+    lookup table) is neither, so DICOM has no presentation state for it.
+    """
+    photometric = str(source.get("PhotometricInterpretation", "")).strip().upper()
+    samples = int(source.get("SamplesPerPixel") or 1)
+    if photometric.startswith("MONOCHROME") or samples == 3:
+        return ""
+    return (
+        f"DICOM has no presentation state for {photometric or 'these'} images (a grayscale one "
+        "needs MONOCHROME pixels, a colour one RGB or YBR); the Secondary Capture and the "
+        "structured report carry the annotations"
+    )
 
 
 # -- one annotation -----------------------------------------------------------------------------
@@ -270,7 +298,9 @@ def _drawn(plan: Plan, a: Annotation, m: PlanMeasurements | None) -> _Drawn | No
         )
     if isinstance(a, TextNote):
         # The anchor is the arrow's tip: a viewer draws the line from the text box to it.
-        return _Drawn("text", a.frame, a.id, (), _Label(a.text or " ", a.text_at, a.arrow_to, True))
+        if not a.text.strip():  # its text left out (de-identified): the arrow alone
+            return _Drawn("text", a.frame, a.id, (("POLYLINE", (a.text_at, a.arrow_to)),))
+        return _Drawn("text", a.frame, a.id, (), _Label(a.text, a.text_at, a.arrow_to, True))
     return None
 
 

@@ -54,12 +54,17 @@ def secondary_capture(
     compression: PixelCompression = PixelCompression.NONE,
     lossy: bool | None = None,
     created: _dt.datetime | None = None,
+    uid: str | None = None,
+    body: tuple[str, str] | None = None,
+    refer_to_source: bool = True,
 ) -> Dataset:
     """A single-frame SC of one annotated frame (HxW grey or HxWx3 RGB, uint8).
 
     `origin` is the source image's DICOM header (its patient and study are kept, and the SC
-    points at it and at `frame`), or a PatientStudy for a video or a still. `lossy` says whether
-    the pixels went through lossy compression before (None: as the source header says).
+    points at it and at `frame` unless `refer_to_source` is False), or a PatientStudy for a video
+    or a still. `lossy` says whether the pixels went through lossy compression before (None: as
+    the source header says). `uid` is its SOP Instance UID (export.uids; default a new one),
+    `body` its Body Part Examined and Laterality (patient_study.body_site; default the origin's).
     """
     arr = _checked(pixels, frames=False)
     ds = _common(
@@ -70,6 +75,9 @@ def secondary_capture(
         lossy,
         created,
         frames=() if frame is None else (frame,),
+        uid=uid,
+        body=body,
+        refer_to_source=refer_to_source,
     )
     return _with_pixels(ds, arr[np.newaxis], compression)
 
@@ -84,6 +92,9 @@ def cine_secondary_capture(
     compression: PixelCompression = PixelCompression.NONE,
     lossy: bool | None = None,
     created: _dt.datetime | None = None,
+    uid: str | None = None,
+    body: tuple[str, str] | None = None,
+    refer_to_source: bool = True,
 ) -> Dataset:
     """A Multi-frame True Color SC of an annotated cine (N x H x W x 3 RGB, uint8).
 
@@ -113,6 +124,9 @@ def cine_secondary_capture(
         lossy,
         created,
         frames=shown,
+        uid=uid,
+        body=body,
+        refer_to_source=refer_to_source,
     )
     ds.NumberOfFrames = count
     # Cine module: frames are evenly spaced in time, so Frame Time drives playback.
@@ -144,6 +158,9 @@ def _common(
     lossy: bool | None,
     created: _dt.datetime | None,
     frames: tuple[int, ...],
+    uid: str | None = None,
+    body: tuple[str, str] | None = None,
+    refer_to_source: bool = True,
 ) -> Dataset:
     series = series or NewSeries(SERIES_DESCRIPTION)
     when = created or now()
@@ -152,7 +169,7 @@ def _common(
     ds.file_meta = FileMetaDataset()
     ds.SpecificCharacterSet = CHARACTER_SET
     ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = new_uid()
+    ds.SOPInstanceUID = uid or new_uid()
     ds.InstanceCreationDate, ds.InstanceCreationTime = date, time
     ds.ImageType = ["DERIVED", "SECONDARY"]
 
@@ -168,7 +185,7 @@ def _common(
     ds.SeriesNumber = series.number
     ds.SeriesDescription = series.description
     ds.SeriesDate, ds.SeriesTime = date, time
-    patient_study.apply_body_to(ds)
+    patient_study.with_body(body).apply_body_to(ds)
 
     set_equipment(ds)
     # SC Equipment: made on a workstation, from images of this modality.
@@ -184,7 +201,7 @@ def _common(
     ds.DateOfSecondaryCapture, ds.TimeOfSecondaryCapture = date, time
     ds.BurnedInAnnotation = "YES"
     ds.DerivationDescription = DERIVATION
-    if source is not None:
+    if source is not None and refer_to_source:
         ds.SourceImageSequence = [SourceImage.of(source, frames).source_image_item()]
     _lossy_history(ds, source, lossy)
 

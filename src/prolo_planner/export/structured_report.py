@@ -47,6 +47,7 @@ from prolo_planner.export.dicom_writing import (
     MODEL_NAME,
     NewSeries,
     SourceImage,
+    as_reference,
     derived_uid,
     device_serial_number,
     ellipse_axes,
@@ -74,6 +75,9 @@ def measurement_report(
     verified_by: str | None = None,
     organization: str = "",
     created: _dt.datetime | None = None,
+    uid: str | None = None,
+    predecessor: Dataset | None = None,
+    anonymous_device: bool = False,
 ) -> Dataset:
     """The plan's TID 1500 Measurement Report as a Comprehensive SR.
 
@@ -81,7 +85,10 @@ def measurement_report(
     (the source, or the Secondary Capture made of a video or still); the report takes its
     patient and study from the first. `measurements` is core.measure.measure_plan's result
     with the calibrations in force. A report `verified_by` a clinician (the signed session)
-    says so in its Verifying Observer; `observer` is the clinician who planned.
+    says so in its Verifying Observer; `observer` is the clinician who planned. `uid` is its SOP
+    Instance UID (export.uids; default a new one); `predecessor` a Predecessor Documents Sequence
+    item naming the SR this version replaces (export.uids.predecessor_reference).
+    `anonymous_device` leaves out what names this workstation (for de-identified exports).
     """
     missing = sorted({a.image_id for a in plan.annotations} - set(images))
     if missing:
@@ -93,7 +100,9 @@ def measurement_report(
         [im.id for im in plan.images if im.skin_line is not None and im.id in images]
         + [a.image_id for a in plan.annotations]
     )
-    used = [images[i] for i in referenced] or list(images.values())
+    used = [as_reference(images[i]) for i in referenced] or [
+        as_reference(ds) for ds in images.values()
+    ]
     if not used:
         raise ExportError("the plan has no image to report on")
     groups = _groups(plan, measurements, images)
@@ -101,7 +110,7 @@ def measurement_report(
     when = created or now()
     try:
         report = hd.sr.MeasurementReport(
-            observation_context=_observation_context(observer),
+            observation_context=_observation_context(observer, anonymous_device),
             procedure_reported=C.PROCEDURE,
             imaging_measurements=groups,
             referenced_images=used,
@@ -111,7 +120,7 @@ def measurement_report(
             content=report[0],
             series_instance_uid=series.uid,
             series_number=series.number,
-            sop_instance_uid=new_uid(),
+            sop_instance_uid=uid or new_uid(),
             instance_number=series.instance_number,
             manufacturer=MANUFACTURER,
             is_complete=True,
@@ -132,6 +141,8 @@ def measurement_report(
     except (ValueError, TypeError, AttributeError) as exc:
         raise ExportError(f"the measurement report cannot be made: {exc}") from None
     set_equipment(sr)
+    if predecessor is not None:
+        sr.PredecessorDocumentsSequence = [predecessor]
     return sr
 
 
@@ -386,15 +397,18 @@ def _value(
     )
 
 
-def _observation_context(observer: str) -> hd.sr.ObservationContext:
+def _observation_context(observer: str, anonymous_device: bool) -> hd.sr.ObservationContext:
+    # A de-identified report names the software, not the workstation (no serial number, and
+    # a device UID that is the same on every machine).
+    serial = None if anonymous_device else device_serial_number()
     device = hd.sr.ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=derived_uid("prolo-planner device", device_serial_number()),
+            uid=derived_uid("prolo-planner device", serial or MODEL_NAME),
             name=MODEL_NAME,
             manufacturer_name=MANUFACTURER,
             model_name=MODEL_NAME,
-            serial_number=device_serial_number(),
+            serial_number=serial,
         ),
     )
     person = None

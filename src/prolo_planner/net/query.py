@@ -20,6 +20,10 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pynetdicom import build_role, evt
 from pynetdicom.presentation import PresentationContext, build_context
+from pynetdicom.sop_class import (
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+)
 
 from prolo_planner.files import private_dir
 from prolo_planner.imaging.errors import ImageLoadError
@@ -32,8 +36,6 @@ from prolo_planner.net.sop_classes import (
     OTHER_MODALITY_SYNTAXES,
     OUR_IMAGES,
     REVIEW_OBJECTS,
-    STUDY_ROOT_FIND,
-    STUDY_ROOT_GET,
     UNCOMPRESSED,
 )
 from prolo_planner.store.records import DicomImport, StoreError
@@ -81,11 +83,13 @@ def find_studies(
     calling_ae = calling_ae or load_settings().calling_ae_title
     with associate(
         node,
-        [build_context(STUDY_ROOT_FIND)],
+        [build_context(StudyRootQueryRetrieveInformationModelFind)],
         calling_ae=calling_ae,
         timeout=timeout,
     ) as assoc:
-        for status, identifier in assoc.send_c_find(query, STUDY_ROOT_FIND):
+        for status, identifier in assoc.send_c_find(
+            query, StudyRootQueryRetrieveInformationModelFind
+        ):
             if "Status" not in status:
                 raise _lost(node, assoc, "answering the query", calling_ae)
             code = int(status.Status)
@@ -194,7 +198,9 @@ def fetch_study(
             handlers=[(evt.EVT_C_STORE, on_store)],
         ) as assoc:
             final = None
-            for status, _identifier in assoc.send_c_get(query, STUDY_ROOT_GET):
+            for status, _identifier in assoc.send_c_get(
+                query, StudyRootQueryRetrieveInformationModelGet
+            ):
                 if "Status" not in status:
                     raise _lost(node, assoc, "sending the study", calling_ae)
                 final = status
@@ -217,7 +223,7 @@ def retrieval_contexts() -> list[PresentationContext]:
     own syntax or must transcode it, and some cannot (Debian's Orthanc has no JPEG 2000
     encoder), so each compressed syntax gets a context of its own: every one for the kinds
     this app is about, the usual few for other modalities; within the limit of 128."""
-    contexts = [build_context(STUDY_ROOT_GET)]
+    contexts = [build_context(StudyRootQueryRetrieveInformationModelGet)]
     for kind in IMAGE_STORAGE:
         syntaxes = COMPRESSED if kind in OUR_IMAGES else OTHER_MODALITY_SYNTAXES
         contexts += [build_context(kind, [syntax]) for syntax in syntaxes]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -84,9 +85,12 @@ def report_content(
     *,
     pain: Sequence[PainEntry] = (),
     masked: bool = False,
+    texts_reviewed: bool = False,
 ) -> ReportContent:
     """The report of a plan on its opened images. A de-identified header (header.pseudonym)
-    leaves out every free text and masks the images' burned-in banners."""
+    masks the images' burned-in banners and leaves out the weight, and every note unless
+    `texts_reviewed` says the plan and header hold only the texts the clinician approved
+    (core.text_review, applied by the export)."""
     plan = images.plan
     deidentified = header.is_deidentified
     if plan.patient_weight_kg and not deidentified:
@@ -95,7 +99,7 @@ def report_content(
     acknowledged: frozenset[WarningKey] = acknowledged_keys(plan)
     sites = site_rows(plan, images.measurements, images.names)
     notes: list[str] = []
-    if not deidentified:
+    if not deidentified or texts_reviewed:
         if header.notes:
             notes.append(header.notes)
         if plan.note:
@@ -112,16 +116,29 @@ def report_content(
         )
         for key in images.key_images()
     )
+    warnings = tuple(ReportWarning(w, WarningKey.of(w) in acknowledged) for w in images.warnings)
+    totals = totals_lines(plan, images.limits)
     if deidentified:
         # The pain course is dated; shifted dates are not worth the risk of a real one.
         pain = [replace(p, when="") for p in pain]
+        # A weight identifies (and mg per kg gives it back): the checks used it, the text not.
+        totals = totals_lines(replace(plan, patient_weight_kg=None), images.limits)
+        warnings = tuple(
+            replace(w, warning=replace(w.warning, message=_without_weight(w.warning.message)))
+            for w in warnings
+        )
     return ReportContent(
         header=header,
         sites=tuple(sites),
-        totals=tuple(totals_lines(plan, images.limits)),
-        warnings=tuple(ReportWarning(w, WarningKey.of(w) in acknowledged) for w in images.warnings),
+        totals=tuple(totals),
+        warnings=warnings,
         pain=tuple(pain),
         images=pictures,
         notes=tuple(notes),
         problems=images.problems,
     )
+
+
+def _without_weight(message: str) -> str:
+    """A warning's words without the patient's weight ("for 77.7 kg (350 mg)")."""
+    return re.sub(r"for \d+(\.\d+)? kg \(\d+ mg\)", "for the patient's weight", message)

@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from prolo_planner.core.catalog import load_catalogs
 from prolo_planner.core.plan import Side
 from prolo_planner.export.deidentify import PseudonymKey, patient_identity
+from prolo_planner.export.deidentify_profile import DateHandling
 from prolo_planner.store.records import Patient, Session
 
 
@@ -106,13 +107,16 @@ class ReportHeader:
             identity=patient_identity(ds),
         )
 
-    def deidentified(self, key: PseudonymKey) -> ReportHeader:
-        """The same visit for teaching: the pseudonym and ID the DICOM exports get, dates moved
-        back by the same days, no birth date, sex, weight, names of people or free text."""
+    def deidentified(
+        self, key: PseudonymKey, dates: DateHandling = DateHandling.SHIFT, notes: str = ""
+    ) -> ReportHeader:
+        """The same visit for teaching: the pseudonym and ID the DICOM exports get (from the same
+        identity), dates moved back by the same days (or none), no session number, birth date,
+        sex, weight or names of people; `notes` are the session notes the clinician approved."""
         code = key.pseudonym(self.identity)
         shift = _dt.timedelta(days=key.day_shift(self.identity))
         started = ""
-        if self.started_at:
+        if self.started_at and dates is DateHandling.SHIFT:
             started = (_dt.datetime.fromisoformat(self.started_at) - shift).isoformat()
         return dataclasses.replace(
             self,
@@ -121,11 +125,12 @@ class ReportHeader:
             birth_date="",
             sex="",
             weight_kg=None,
+            session_id=None,
             started_at=started,
             clinician="",
             signed_by="",
             signed_at="",
-            notes="",
+            notes=notes,
             plan_title="",
             pseudonym=code,
         )
@@ -161,7 +166,7 @@ class ReportHeader:
 
     @property
     def session_line(self) -> str:
-        # A plan in no session is dated by its images' study.
+        # A plan in no session (or a de-identified one) is dated by its images' study.
         what = "Study" if self.session_id is None else f"Session #{self.session_id}"
         if self.session_version > 1:
             what += f" (version {self.session_version})"

@@ -201,8 +201,13 @@ def _title(page: _Page) -> None:
     ]
     if h.is_deidentified:
         left = [("Patient", h.patient_name), ("Patient ID", h.patient_id)]
+        dates = "dates moved back" if h.started_at else "dates removed"
         left.append(
-            ("", "De-identified for teaching: names, birth date and notes removed, dates moved")
+            (
+                "",
+                "De-identified for teaching: names, IDs, birth date, weight and the typed text "
+                f"not approved removed; {dates}",
+            )
         )
     top = page.y
     heights = [_pairs(page, left, 0.0, page.width * 0.48), 0.0]

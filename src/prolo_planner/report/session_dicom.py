@@ -1,28 +1,37 @@
-"""The DICOM objects of a session export: Secondary Captures of the key images, annotated cines,
-the TID 1500 SR and presentation states, each written atomically (0600), plain or de-identified.
+"""The DICOM objects of a plan export: Secondary Captures of the key images, annotated cines, the
+TID 1500 SR and presentation states, each written atomically (0600), plain or de-identified.
 
-Objects are made as they are and de-identified afterwards with one key, so an SR's references
-(remapped by the same keyed hash) still name the de-identified Secondary Captures it points at.
+Every object's UIDs derive from the plan version (export.uids), so exporting or sending the same
+version again names the same objects. A de-identified export passes every object through one
+Deidentifier (one pseudonym, one date shift); objects that refer to the source images (the SR,
+the presentation states) come with de-identified copies of those images, so nothing it writes
+points at an object it does not contain. What could not be made is said in `job.missing`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset
 
 from prolo_planner.export import presentation_state as ps_module
 from prolo_planner.export import secondary_capture as sc_module
 from prolo_planner.export import structured_report as sr_module
-from prolo_planner.export.deidentify import PseudonymKey, deidentify_header
+from prolo_planner.export.deidentify import Deidentifier
 from prolo_planner.export.dicom_writing import NewSeries, write_dicom
 from prolo_planner.export.errors import ExportError
-from prolo_planner.export.patient_study import PatientStudy
+from prolo_planner.export.patient_study import PatientStudy, body_site
+from prolo_planner.export.uids import (
+    PlanVersion,
+    export_uid,
+    predecessor_reference,
+    series_uid,
+)
 from prolo_planner.report.plan_images import KeyImage, PlanImages
 
 #: Called as the export goes: (steps done, steps in all, what is being made).
@@ -35,12 +44,14 @@ def slug(text: str) -> str:
 
 
 class ExportJob:
-    """One export run: the files written and what the clinician should know."""
+    """One export run: the files written, what the clinician should know, what is missing."""
 
     def __init__(self, out_dir: Path, total: int, progress: Progress | None) -> None:
         self.out_dir = out_dir
         self.files: list[Path] = []
         self.notes: list[str] = []
+        #: Objects asked for that could not be made, each with the reason.
+        self.missing: list[str] = []
         self.done, self.total, self.progress = 0, total, progress
 
     def step(self, what: str) -> None:
@@ -60,22 +71,253 @@ def person_name(text: str) -> str:
     return text if not text or "^" in text else f"{text}^"
 
 
-class _Series:
-    """One new series per study (a plan's images may come from several) and export kind."""
+@dataclasses.dataclass
+class DicomExport:
+    """What every DICOM object of one export shares."""
 
-    def __init__(self, description: str) -> None:
-        self.description = description
-        self.by_study: dict[str, NewSeries] = {}
-        self.count: defaultdict[str, int] = defaultdict(int)
+    job: ExportJob
+    images: PlanImages
+    fallback: PatientStudy  # the patient and study of videos and stills
+    stem: str
+    version: PlanVersion
+    deid: Deidentifier | None = None
+    #: The previous version's plan, for the SR's Predecessor Documents Sequence.
+    predecessor: PlanVersion | None = None
+    observer: str = ""
+    verified_by: str | None = None
+    #: De-identified exports: write de-identified copies of the source images (for the SR and
+    #: presentation states, which refer to them).
+    with_sources: bool = False
+    #: Secondary Captures made so far, by image id (the first key frame of each).
+    made: dict[str, Dataset] = dataclasses.field(default_factory=dict)
+    #: De-identified source copies written, by image id.
+    sources: dict[str, Path] = dataclasses.field(default_factory=dict)
+    _counts: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
 
-    def next(self, study_uid: str, number: int) -> NewSeries:
-        series = self.by_study.setdefault(study_uid, NewSeries(self.description, number))
-        self.count[study_uid] += 1
-        return dataclasses.replace(series, instance_number=self.count[study_uid])
+    # -- shared --------------------------------------------------------------------------------
+    def origin(self, image_id: str) -> Dataset | PatientStudy:
+        return self.images.dataset(image_id) or self.fallback
 
+    def series(self, kind: str, description: str, number: int, study: str) -> NewSeries:
+        """The series of this kind in this study (a plan's images may come from several)."""
+        count = self._counts.get((kind, study), 0) + 1
+        self._counts[(kind, study)] = count
+        uid = series_uid(self.version.plan_id, kind, study)
+        return NewSeries(description, number, count, uid)
 
-def _origin(images: PlanImages, image_id: str, fallback: PatientStudy) -> Dataset | PatientStudy:
-    return images.dataset(image_id) or fallback
+    def body(self, image_id: str) -> tuple[str, str]:
+        image = self.images.plan.image(image_id)
+        return body_site(image.region, image.side, self.images.dataset(image_id))
+
+    def masked(self, image_id: str) -> bool:
+        return self.deid is not None and bool(self.images.banner(self.images.plan.image(image_id)))
+
+    def write(self, ds: Dataset, name: str, masked: bool = False) -> Dataset:
+        if self.deid is not None:
+            ds = self.deid.header(ds, masked=masked)
+            if "ContentSequence" in ds and "ReferencedPerformedProcedureStepSequence" not in ds:
+                # SR Document Series: type 2, so present and empty once the profile removed it.
+                ds.ReferencedPerformedProcedureStepSequence = []
+            if "BurnedInAnnotation" in ds:
+                # Whether the pixels still show who the patient is: not once the banner is masked.
+                ds.BurnedInAnnotation = "NO" if masked else "YES"
+        self.job.wrote(write_dicom(ds, self.job.out_dir / name))
+        return ds
+
+    def refers_to_sources(self) -> bool:
+        """Whether objects may point at the source images: always, unless a de-identified export
+        leaves them out."""
+        return self.deid is None or self.with_sources
+
+    # -- the de-identified source images ---------------------------------------------------------
+    def source_copies(self) -> None:
+        """De-identified copies of the plan's DICOM images, banner masked, for the objects that
+        point at them."""
+        assert self.deid is not None
+        n = 0
+        for im in self.images.plan.images:
+            header = self.images.dataset(im.id)
+            source = self.images.sources.get(im.id)
+            if header is None or source is None:
+                continue
+            n += 1
+            name = self.images.names[im.id]
+            self.job.step(f"de-identified copy of {name}")
+            path = Path(source.info.path)
+            try:
+                full = pydicom.dcmread(path)
+                result = self.deid.image_file(
+                    path,
+                    full,
+                    self.job.out_dir / f"{self.stem}_source{n}.dcm",
+                    body=self.body(im.id),
+                    frame_time_ms=source.timing.nominal_ms,
+                )
+            except (ExportError, OSError, ValueError) as exc:
+                self.job.missing.append(f"de-identified copy of {name}: {exc}")
+                continue
+            self.sources[im.id] = self.job.wrote(self.job.out_dir / f"{self.stem}_source{n}.dcm")
+            self.job.notes += [f"{name}: {note}" for note in result.notes]
+
+    # -- Secondary Captures ----------------------------------------------------------------------
+    def secondary_capture(self, k: KeyImage) -> tuple[Dataset, bool]:
+        images = self.images
+        masked = self.masked(k.image.id)
+        pixels = images.annotated(k, masked=masked)
+        origin = self.origin(k.image.id)
+        study = _study_of(origin)
+        ds = sc_module.secondary_capture(
+            pixels,
+            origin,
+            frame=k.frame if isinstance(origin, Dataset) else None,
+            series=self.series("sc", sc_module.SERIES_DESCRIPTION, 901, study),
+            compression=sc_module.PixelCompression.RLE,
+            lossy=None if isinstance(origin, Dataset) else _video_is_lossy(images, k),
+            uid=export_uid(self.version, "sc", k.image.id, str(k.frame)),
+            body=self.body(k.image.id),
+            refer_to_source=self.refers_to_sources(),
+        )
+        return ds, masked
+
+    def secondary_captures(self, keys: list[KeyImage]) -> None:
+        for n, k in enumerate(keys, start=1):
+            self.job.step(f"Secondary Capture of {k.caption}")
+            ds, masked = self.secondary_capture(k)
+            self.write(ds, f"{self.stem}_sc{n}.dcm", masked)
+            self.made.setdefault(k.image.id, ds)  # as made: the SR refers to it
+            if self.deid is not None and not masked:
+                self.job.notes.append(f"{k.caption}: no burned-in banner found to mask")
+
+    def cines(self) -> None:
+        images = self.images
+        n = 0
+        for im in images.plan.images:
+            source = images.sources.get(im.id)
+            if source is None or source.frame_count < 2:
+                continue
+            n += 1
+            name = images.names[im.id]
+            self.job.step(f"annotated cine of {name}")
+            masked = self.masked(im.id)
+            frames = np.stack(
+                [
+                    images.annotated(KeyImage(im, f, name, source.frame_count), masked=masked)
+                    for f in range(source.frame_count)
+                ]
+            )
+            origin = self.origin(im.id)
+            try:
+                ds = sc_module.cine_secondary_capture(
+                    frames,
+                    origin,
+                    frame_time_ms=source.timing.nominal_ms,
+                    series=self.series(
+                        "cine", sc_module.SERIES_DESCRIPTION + " cine", 902, _study_of(origin)
+                    ),
+                    compression=sc_module.PixelCompression.RLE,
+                    lossy=None if isinstance(origin, Dataset) else True,
+                    uid=export_uid(self.version, "cine", im.id),
+                    body=self.body(im.id),
+                    refer_to_source=self.refers_to_sources(),
+                )
+            except ExportError as exc:
+                self.job.missing.append(f"annotated cine of {name}: {exc}")
+                continue
+            self.write(ds, f"{self.stem}_cine{n}.dcm", masked)
+
+    # -- the report --------------------------------------------------------------------------
+    def structured_report(self, keys: list[KeyImage]) -> None:
+        """The TID 1500 SR, referring to the source images (or their de-identified copies) and
+        to a Secondary Capture of each video or still."""
+        images = self.images
+        refer: dict[str, Dataset] = {}
+        for im in images.plan.images:
+            ds = images.dataset(im.id)
+            if ds is not None:
+                refer[im.id] = ds
+            elif im.id in self.made:
+                refer[im.id] = self.made[im.id]
+            elif im.id in images.sources:
+                # The SR must point at a DICOM image: a video or still gets an SC of its own
+                # (the same object, and UID, as its first key frame's SC).
+                k = next(k for k in keys if k.image.id == im.id)
+                sc, masked = self.secondary_capture(k)
+                self.write(sc, f"{self.stem}_sr-evidence-{slug(k.name)}.dcm", masked)
+                self.made[im.id] = refer[im.id] = sc
+        plan = images.plan
+        first = next(iter(refer.values()), None)
+        study = str(first.get("StudyInstanceUID", "")) if first is not None else ""
+        predecessor = None
+        if self.predecessor is not None and self.deid is None:
+            # A de-identified export contains no earlier version: it names none.
+            predecessor = predecessor_reference(
+                study,
+                series_uid(plan.id, "sr", study),
+                export_uid(self.predecessor, "sr"),
+            )
+        try:
+            sr = sr_module.measurement_report(
+                plan,
+                images.measurements,
+                refer,
+                series=dataclasses.replace(
+                    self.series("sr", sr_module.SERIES_DESCRIPTION, 903, study),
+                    instance_number=self.version.version,
+                ),
+                observer="" if self.deid is not None else person_name(self.observer),
+                verified_by=(
+                    None
+                    if self.deid is not None or not self.verified_by
+                    else person_name(self.verified_by)
+                ),
+                uid=export_uid(self.version, "sr"),
+                predecessor=predecessor,
+                anonymous_device=self.deid is not None,
+            )
+        except ExportError as exc:
+            self.job.missing.append(f"structured report: {exc}")
+            return
+        self.write(sr, f"{self.stem}_sr.dcm")
+
+    # -- presentation states -----------------------------------------------------------------
+    def presentation_states(self) -> None:
+        images = self.images
+        n = 0
+        for im in images.plan.images:
+            name = images.names[im.id]
+            self.job.step(f"presentation state of {name}")
+            ds = images.dataset(im.id)
+            if ds is None:
+                if im.id in images.sources:
+                    self.job.missing.append(
+                        f"presentation state of {name}: it needs a DICOM image to lie on (a "
+                        "video or a still has none); the Secondary Capture carries its "
+                        "annotations"
+                    )
+                continue
+            if not images.plan.on_image(im.id) and im.skin_line is None:
+                continue
+            why_not = ps_module.no_presentation_state(ds)
+            if why_not:
+                self.job.missing.append(f"presentation state of {name}: {why_not}")
+                continue
+            n += 1
+            try:
+                pr = ps_module.presentation_state(
+                    images.plan,
+                    im.id,
+                    ds,
+                    images.measurements,
+                    series=self.series(
+                        "pr", ps_module.SERIES_DESCRIPTION, 904, str(ds.get("StudyInstanceUID"))
+                    ),
+                    uid=export_uid(self.version, "pr", im.id),
+                    body=self.body(im.id),
+                )
+            except ExportError as exc:
+                self.job.missing.append(f"presentation state of {name}: {exc}")
+                continue
+            self.write(pr, f"{self.stem}_pr{n}.dcm")
 
 
 def _study_of(origin: Dataset | PatientStudy) -> str:
@@ -84,155 +326,7 @@ def _study_of(origin: Dataset | PatientStudy) -> str:
     return str(origin.get("StudyInstanceUID", ""))
 
 
-def _write(
-    job: ExportJob, ds: Dataset, name: str, key: PseudonymKey | None, masked: bool = False
-) -> Dataset:
-    if key is not None:
-        ds = deidentify_header(ds, key).dataset
-        if "ContentSequence" in ds and "ReferencedPerformedProcedureStepSequence" not in ds:
-            # SR Document Series: type 2, so present and empty once the profile removed it.
-            ds.ReferencedPerformedProcedureStepSequence = []
-        if "BurnedInAnnotation" in ds:
-            # Whether the pixels still show who the patient is: not once the banner is masked.
-            ds.BurnedInAnnotation = "NO" if masked else "YES"
-    job.wrote(write_dicom(ds, job.out_dir / name))
-    return ds
-
-
-def _secondary_capture(
-    images: PlanImages,
-    k: KeyImage,
-    fallback: PatientStudy,
-    series: _Series,
-    key: PseudonymKey | None,
-) -> tuple[Dataset, bool]:
-    masked = key is not None and bool(images.banner(k.image))
-    pixels = images.annotated(k, masked=masked)
-    origin = _origin(images, k.image.id, fallback)
-    ds = sc_module.secondary_capture(
-        pixels,
-        origin,
-        frame=k.frame if isinstance(origin, Dataset) else None,
-        series=series.next(_study_of(origin), 901),
-        compression=sc_module.PixelCompression.RLE,
-        lossy=None if isinstance(origin, Dataset) else _video_is_lossy(images, k),
-    )
-    return ds, masked
-
-
 def _video_is_lossy(images: PlanImages, k: KeyImage) -> bool:
     # A video's frames went through its codec: lossy unless it is a lossless one.
     codec = images.sources[k.image.id].info.codec.upper()
     return codec not in ("FFV1", "PNG", "BMP", "TIFF")
-
-
-def secondary_captures(
-    job: ExportJob,
-    images: PlanImages,
-    keys: Sequence[KeyImage],
-    fallback: PatientStudy,
-    stem: str,
-    key: PseudonymKey | None,
-) -> dict[str, Dataset]:
-    series = _Series(sc_module.SERIES_DESCRIPTION)
-    made: dict[str, Dataset] = {}
-    for n, k in enumerate(keys, start=1):
-        job.step(f"Secondary Capture of {k.caption}")
-        ds, masked = _secondary_capture(images, k, fallback, series, key)
-        _write(job, ds, f"{stem}_sc{n}.dcm", key, masked)
-        made.setdefault(k.image.id, ds)  # as made: the SR refers to it before de-identifying
-        if key is not None and not masked:
-            job.notes.append(f"{k.caption}: no burned-in banner found to mask")
-    return made
-
-
-def cines(
-    job: ExportJob, images: PlanImages, fallback: PatientStudy, stem: str, key: PseudonymKey | None
-) -> None:
-    series = _Series(sc_module.SERIES_DESCRIPTION + " cine")
-    n = 0
-    for im in images.plan.images:
-        source = images.sources.get(im.id)
-        if source is None or source.frame_count < 2:
-            continue
-        n += 1
-        name = images.names[im.id]
-        job.step(f"annotated cine of {name}")
-        frames = np.stack(
-            [
-                images.annotated(KeyImage(im, f, name, source.frame_count), masked=key is not None)
-                for f in range(source.frame_count)
-            ]
-        )
-        origin = _origin(images, im.id, fallback)
-        ds = sc_module.cine_secondary_capture(
-            frames,
-            origin,
-            frame_time_ms=source.timing.nominal_ms,
-            series=series.next(_study_of(origin), 902),
-            compression=sc_module.PixelCompression.RLE,
-            lossy=None if isinstance(origin, Dataset) else True,
-        )
-        _write(job, ds, f"{stem}_cine{n}.dcm", key, masked=bool(images.banner(im)))
-
-
-def structured_report(
-    job: ExportJob,
-    images: PlanImages,
-    keys: Sequence[KeyImage],
-    fallback: PatientStudy,
-    stem: str,
-    key: PseudonymKey | None,
-    observer: str,
-    verified_by: str | None,
-    made: dict[str, Dataset],
-) -> None:
-    """The TID 1500 SR. Objects are de-identified after they are made, with one key, so the
-    SR's references (remapped by the same keyed hash) still name the de-identified SCs."""
-    refer: dict[str, Dataset] = {}
-    series = _Series(sc_module.SERIES_DESCRIPTION)
-    for im in images.plan.images:
-        ds = images.dataset(im.id)
-        if ds is not None:
-            refer[im.id] = ds
-        elif im.id in made:
-            refer[im.id] = made[im.id]
-        elif im.id in images.sources:
-            # The SR must point at a DICOM image: a video or still gets an SC of its own.
-            k = next(k for k in keys if k.image.id == im.id)
-            sc, masked = _secondary_capture(images, k, fallback, series, key)
-            _write(job, sc, f"{stem}_sr-evidence-{slug(k.name)}.dcm", key, masked)
-            refer[im.id] = sc
-    try:
-        sr = sr_module.measurement_report(
-            images.plan,
-            images.measurements,
-            refer,
-            observer="" if key is not None else person_name(observer),
-            verified_by=None if key is not None or not verified_by else person_name(verified_by),
-        )
-    except ExportError as exc:
-        job.notes.append(f"no structured report: {exc}")
-        return
-    _write(job, sr, f"{stem}_sr.dcm", key)
-
-
-def presentation_states(
-    job: ExportJob, images: PlanImages, stem: str, key: PseudonymKey | None
-) -> None:
-    n = 0
-    for im in images.plan.images:
-        job.step(f"presentation state of {images.names[im.id]}")
-        ds = images.dataset(im.id)
-        if ds is None:
-            if im.id in images.sources:
-                job.notes.append(
-                    f"{images.names[im.id]}: no presentation state (it needs a DICOM image to "
-                    "lie on; the Secondary Capture carries its annotations)"
-                )
-            continue
-        if not images.plan.on_image(im.id) and im.skin_line is None:
-            continue
-        n += 1
-        pr = ps_module.presentation_state(images.plan, im.id, ds, images.measurements)
-        _write(job, pr, f"{stem}_pr{n}.dcm", key)

@@ -1,26 +1,39 @@
-"""Export a session from the store: PNG/JPEG key images, the PDF report and the DICOM objects
-(Secondary Captures, annotated cine, TID 1500 SR, presentation states), plain or de-identified.
+"""Export a plan: PNG/JPEG key images, the PDF report and the DICOM objects (Secondary Captures,
+annotated cine, TID 1500 SR, presentation states), plain or de-identified.
 
-A DICOM image keeps its own patient and study in every DICOM export; a video or a still, which
-has none, gets the store's patient and the session as its study. The SR refers to a Secondary
-Capture of a video or still, which is made (and written) for it; a presentation state needs a
-DICOM image to lie on, so a video or still gets none. Every file is written atomically, 0600.
+One door for every export: a session of the store (export_session) and a plan file
+(export_plan_file) both become an ExportSubject and go through export_plan. A DICOM image keeps
+its own patient and study in every DICOM export; a video or a still, which has none, gets the
+subject's patient and study. Every file is written atomically, 0600.
+
+A de-identified export: one pseudonym and one date shift (from the subject's patient identity)
+for every object; the plan's texts as the clinician approved them (core.text_review: catalog
+names kept, typed text removed unless approved); file names of numbers, not of the clinician's
+files; no weight; the burned-in banner masked.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from pydicom.dataset import Dataset
-
-from prolo_planner.export.deidentify import PseudonymKey
+from prolo_planner.core.plan import Plan
+from prolo_planner.core.text_review import (
+    PlanText,
+    TextApproval,
+    approved_plan,
+    approved_session_notes,
+    plan_texts,
+)
+from prolo_planner.export.deidentify import Deidentifier, PseudonymKey
+from prolo_planner.export.deidentify_profile import DateHandling
+from prolo_planner.export.dicom_writing import derived_uid
 from prolo_planner.export.errors import ExportError
 from prolo_planner.export.patient_study import PatientStudy
-from prolo_planner.files import make_dirs_private
-from prolo_planner.report.content import pain_course, report_content
+from prolo_planner.export.uids import PlanVersion
+from prolo_planner.report.content import PainEntry, pain_course, report_content
 from prolo_planner.report.header import ReportHeader
 from prolo_planner.report.images import (
     DEFAULT_IMAGE_OPTIONS,
@@ -32,16 +45,8 @@ from prolo_planner.report.images import (
 from prolo_planner.report.keyfile import load_or_create_key
 from prolo_planner.report.pdf import write_report
 from prolo_planner.report.plan_images import PlanImages
-from prolo_planner.report.session_dicom import (
-    ExportJob,
-    Progress,
-    cines,
-    presentation_states,
-    secondary_captures,
-    slug,
-    structured_report,
-)
-from prolo_planner.store.records import StoreError
+from prolo_planner.report.session_dicom import DicomExport, ExportJob, Progress, slug
+from prolo_planner.store.records import Patient, Session, StoreError
 from prolo_planner.store.repository import Repository
 
 
@@ -83,94 +88,120 @@ def parse_formats(text: str | Iterable[str]) -> tuple[ExportFormat, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def export_session(
-    repo: Repository,
-    session_id: int,
+# -- what is exported ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ExportSubject:
+    """A plan and everything its export takes from outside the plan: who and which visit."""
+
+    plan: Plan
+    header: ReportHeader
+    #: The patient and study of videos and stills (a DICOM image brings its own).
+    fallback: PatientStudy
+    #: Image id -> the file's name as the clinician knows it.
+    names: Mapping[str, str]
+    label: str  # "session #3", "knee.prolo.json": for messages
+    stem: str  # how the exported files begin: "session3", "knee"
+    pain: tuple[PainEntry, ...] = ()
+    observer: str = ""
+    verified_by: str | None = None
+    version: PlanVersion | None = None
+    #: The version this one amends, for the SR's Predecessor Documents Sequence.
+    predecessor: PlanVersion | None = None
+
+    def plan_version(self, plan: Plan) -> PlanVersion:
+        return self.version or PlanVersion.of(plan)
+
+
+@dataclass(frozen=True, slots=True)
+class Deidentification:
+    """How to de-identify: the pseudonym key, the dates option, the texts approved (None: the
+    default review, catalog names kept and typed text removed)."""
+
+    key: PseudonymKey
+    dates: DateHandling = DateHandling.SHIFT
+    texts: TextApproval | None = None
+
+
+@dataclass(slots=True)
+class ExportResult:
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: What was asked for and could not be made, each with the reason.
+    missing: list[str] = field(default_factory=list)
+    #: De-identified exports: every text of the plan, and which were kept.
+    texts: list[PlanText] = field(default_factory=list)
+    kept_texts: list[PlanText] = field(default_factory=list)
+
+
+def texts_to_review(subject: ExportSubject) -> list[PlanText]:
+    """The texts a de-identified export of the subject would write, for the clinician."""
+    return plan_texts(subject.plan, session_notes=subject.header.notes)
+
+
+def export_plan(
+    subject: ExportSubject,
     formats: Sequence[ExportFormat | str] = DEFAULT_FORMATS,
     out_dir: Path | str = ".",
-    deidentify: bool = False,
-    key: PseudonymKey | None = None,
+    deidentify: Deidentification | None = None,
     *,
     options: ImageOptions = DEFAULT_IMAGE_OPTIONS,
     progress: Progress | None = None,
-    notes: list[str] | None = None,
-    audit: bool = True,
-) -> list[Path]:
-    """Export the session's plan in each format into out_dir; the files written, in order.
-
-    De-identified exports use `key` (default: the clinic's key in the data folder, made on first
-    use). What could not be made, and why, is appended to `notes`. Raises ExportError (or the
-    store's NotFound) when nothing can be exported. The export is noted in the audit log unless
-    `audit` is False (a send, which notes what it sent).
-    """
+) -> ExportResult:
+    """Export the subject's plan in each format into out_dir. Raises ExportError when nothing
+    can be exported; what could not be made is in the result's `missing`."""
     wanted = parse_formats([str(f) for f in formats])
-    session = repo.session(session_id)
-    patient = repo.patient(session.patient_id)
-    plan = repo.load_plan(session_id)
+    plan, header, names = subject.plan, subject.header, dict(subject.names)
     if not plan.images and not plan.annotations:
-        raise ExportError(f"session #{session_id} has no plan to export")
-    if deidentify and key is None:
-        key = load_or_create_key(repo.data_dir)
-    stored = {im.sha256: Path(im.original_path).name for im in repo.images_of(session_id)}
-    names = {}
-    for n, im in enumerate(plan.images, start=1):
+        raise ExportError(f"{subject.label} has no plan to export")
+    result = ExportResult()
+    deid: Deidentifier | None = None
+    stem = slug(subject.stem)
+    version = subject.plan_version(plan)
+    if deidentify is not None:
+        texts = texts_to_review(subject)
+        approval = deidentify.texts or TextApproval.default(texts)
+        result.texts = texts
+        result.kept_texts, _ = approval.split(texts)
+        plan = approved_plan(plan, approval)
+        deid = Deidentifier(deidentify.key, header.identity, deidentify.dates)
+        header = header.deidentified(
+            deidentify.key, deidentify.dates, approved_session_notes(header.notes, approval)
+        )
         # An original file name may carry the patient's name: de-identified files get numbers.
-        names[im.id] = (
-            f"image {n}" if deidentify else stored.get(im.ref.sha256, Path(im.ref.path).name)
-        )
-    header = ReportHeader.from_session(patient, session, plan.title)
-    if deidentify:
-        assert key is not None
-        header = header.deidentified(key)
-        # Free text may name anyone: it stays out of de-identified objects.
-        plan = dataclasses.replace(
-            plan,
-            title="",
-            note="",
-            annotations=tuple(
-                dataclasses.replace(a, note="") if hasattr(a, "note") else a
-                for a in plan.annotations
-            ),
-        )
+        names = {im.id: f"image {n}" for n, im in enumerate(plan.images, start=1)}
+        visit = deidentify.key.pseudonym(f"export {plan.id}")[:6]
+        stem = f"{deid.patient_id}-{visit}"
+        # What the objects say changed with the approval: the UIDs follow (export.uids).
+        version = PlanVersion.of(plan, version.version, [version.digest, "de-identified"])
     out = Path(out_dir)
     try:
-        make_dirs_private(out)  # patient data: the folders the export makes are private
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"the folder {out} cannot be made: {exc.strerror or exc}") from None
-    stem = f"session{session_id}" + ("-deidentified" if deidentify else "")
-    pain = pain_course(repo.sessions_of(patient.id), session_id) if not deidentify else ()
+    pain = subject.pain if deid is None else ()
     with PlanImages.open(plan, names=names) as images:
-        job = ExportJob(out, _steps(images, wanted), progress)
-        job.notes += images.problems
-        _run(
+        job = ExportJob(out, _steps(images, wanted, deid is not None), progress)
+        job.missing += images.problems
+        dicom = DicomExport(
             job,
             images,
-            wanted,
-            header=header,
-            fallback=PatientStudy.from_session(patient, session),
-            stem=stem,
-            options=options,
-            key=key if deidentify else None,
-            pain=pain,
-            observer=session.clinician,
-            verified_by=session.signed_by if session.is_signed else None,
+            subject.fallback,
+            stem,
+            version,
+            deid,
+            predecessor=subject.predecessor,
+            observer=subject.observer,
+            verified_by=subject.verified_by,
+            with_sources=deid is not None
+            and bool({ExportFormat.SR, ExportFormat.PR} & set(wanted)),
         )
+        _run(dicom, wanted, header=header, options=options, pain=pain)
     job.step("done")
-    if notes is not None:
-        notes += job.notes
-    if job.files and audit:
-        what = ", ".join(f.value for f in wanted)
-        detail = f"exported {what} ({len(job.files)} files) to {out}"
-        try:
-            repo.record_export(session_id, detail + (", de-identified" if deidentify else ""))
-        except StoreError as exc:  # the files are written; a busy store must not undo that
-            job.notes.append(f"the export was not noted in the audit log: {exc}")
-            if notes is not None:
-                notes.append(job.notes[-1])
-    return job.files
+    result.files, result.notes, result.missing = job.files, job.notes, job.missing
+    return result
 
 
-def _steps(images: PlanImages, wanted: Sequence[ExportFormat]) -> int:
+def _steps(images: PlanImages, wanted: Sequence[ExportFormat], deidentified: bool) -> int:
     keys = len(images.key_images())
     per = {
         ExportFormat.PNG: keys,
@@ -181,26 +212,23 @@ def _steps(images: PlanImages, wanted: Sequence[ExportFormat]) -> int:
         ExportFormat.SR: 1,
         ExportFormat.PR: len(images.plan.images),
     }
-    return sum(per[f] for f in wanted) + 1
+    sources = len(images.plan.images) if deidentified else 0
+    return sum(per[f] for f in wanted) + sources + 1
 
 
 def _run(
-    job: ExportJob,
-    images: PlanImages,
+    dicom: DicomExport,
     wanted: Sequence[ExportFormat],
     *,
     header: ReportHeader,
-    fallback: PatientStudy,
-    stem: str,
     options: ImageOptions,
-    key: PseudonymKey | None,
-    pain: Sequence,
-    observer: str,
-    verified_by: str | None,
+    pain: Sequence[PainEntry],
 ) -> None:
-    masked = key is not None
+    job, images, stem = dicom.job, dicom.images, dicom.stem
+    masked = dicom.deid is not None
     keys = images.key_images()
-    made: dict[str, Dataset] = {}
+    if dicom.with_sources:
+        dicom.source_copies()
     # SCs before the SR, which refers to them.
     for fmt in sorted(wanted, key=list(ExportFormat).index):
         if fmt in (ExportFormat.PNG, ExportFormat.JPEG):
@@ -214,14 +242,164 @@ def _run(
                 )
         elif fmt is ExportFormat.PDF:
             job.step("PDF report")
-            content = report_content(images, header, pain=pain, masked=masked)
+            content = report_content(images, header, pain=pain, masked=masked, texts_reviewed=True)
             job.wrote(write_report(content, job.out_dir / f"{stem}_report.pdf"))
         elif fmt is ExportFormat.SC:
-            made = secondary_captures(job, images, keys, fallback, stem, key)
+            dicom.secondary_captures(keys)
         elif fmt is ExportFormat.CINE:
-            cines(job, images, fallback, stem, key)
+            dicom.cines()
         elif fmt is ExportFormat.SR:
             job.step("structured report")
-            structured_report(job, images, keys, fallback, stem, key, observer, verified_by, made)
+            dicom.structured_report(keys)
         elif fmt is ExportFormat.PR:
-            presentation_states(job, images, stem, key)
+            dicom.presentation_states()
+
+
+# -- a session of the store -------------------------------------------------------------------
+def session_subject(repo: Repository, session_id: int) -> ExportSubject:
+    """A session of the store as an export subject (its patient, visit, clinician, version)."""
+    session = repo.session(session_id)
+    patient = repo.patient(session.patient_id)
+    plan = repo.load_plan(session_id)
+    stored = {im.sha256: Path(im.original_path).name for im in repo.images_of(session_id)}
+    names = {
+        im.id: stored.get(im.ref.sha256, Path(im.ref.path).name or "image") for im in plan.images
+    }
+    predecessor = None
+    if session.amends is not None:
+        try:
+            before = repo.session(session.amends)
+            predecessor = _session_version(repo.load_plan(before.id), patient, before)
+        except StoreError:
+            predecessor = None  # the earlier version is gone: nothing to name
+    return ExportSubject(
+        plan=plan,
+        header=ReportHeader.from_session(patient, session, plan.title),
+        fallback=PatientStudy.from_session(patient, session),
+        names=names,
+        label=f"session #{session_id}",
+        stem=f"session{session_id}",
+        pain=pain_course(repo.sessions_of(patient.id), session_id),
+        observer=session.clinician,
+        verified_by=session.signed_by if session.is_signed else None,
+        version=_session_version(plan, patient, session),
+        predecessor=predecessor,
+    )
+
+
+def _session_version(plan: Plan, patient: Patient, session: Session) -> PlanVersion:
+    """The version of a session's plan, with what its objects say of the patient and session."""
+    context = [
+        patient.mrn,
+        patient.name,
+        patient.birth_date,
+        patient.sex,
+        session.started_at,
+        session.region,
+        session.side.value,
+        session.clinician,
+        session.state.value,
+        session.signed_by or "",
+    ]
+    return PlanVersion.of(plan, session.version, context)
+
+
+def export_session(
+    repo: Repository,
+    session_id: int,
+    formats: Sequence[ExportFormat | str] = DEFAULT_FORMATS,
+    out_dir: Path | str = ".",
+    deidentify: bool = False,
+    key: PseudonymKey | None = None,
+    *,
+    options: ImageOptions = DEFAULT_IMAGE_OPTIONS,
+    progress: Progress | None = None,
+    notes: list[str] | None = None,
+    missing: list[str] | None = None,
+    audit: bool = True,
+    dates: DateHandling = DateHandling.SHIFT,
+    texts: TextApproval | None = None,
+) -> list[Path]:
+    """Export the session's plan in each format into out_dir; the files written, in order.
+
+    De-identified exports use `key` (default: the clinic's key in the data folder, made on first
+    use), `dates` and the texts approved (`texts`; None: catalog names only). What the clinician
+    should know is appended to `notes`, what could not be made (and why) to `missing`. Raises
+    ExportError (or the store's NotFound) when nothing can be exported. The export is noted in
+    the audit log unless `audit` is False (a send, which notes what it sent).
+    """
+    subject = session_subject(repo, session_id)
+    how = None
+    if deidentify:
+        how = Deidentification(key or load_or_create_key(repo.data_dir), dates, texts)
+    result = export_plan(subject, formats, out_dir, how, options=options, progress=progress)
+    if notes is not None:
+        notes += result.notes
+    if missing is not None:
+        missing += result.missing
+    elif notes is not None:
+        notes += result.missing
+    if result.files and audit:
+        what = ", ".join(f.value for f in parse_formats([str(f) for f in formats]))
+        detail = f"exported {what} ({len(result.files)} files) to {out_dir}"
+        try:
+            repo.record_export(session_id, detail + (", de-identified" if deidentify else ""))
+        except StoreError as exc:  # the files are written; a busy store must not undo that
+            if notes is not None:
+                notes.append(f"the export was not noted in the audit log: {exc}")
+    return result.files
+
+
+# -- a plan file -----------------------------------------------------------------------------
+def plan_file_subject(path: Path | str) -> ExportSubject:
+    """A plan file (docs/plan-format.md) as an export subject: its patient and study are those
+    of its first DICOM image; a plan of videos and stills only has no patient but the plan."""
+    from pydicom import dcmread
+
+    from prolo_planner.store.plan_file import PlanFileError, read_plan_file
+
+    path = Path(path)
+    try:
+        plan = read_plan_file(path).plan
+    except PlanFileError as exc:
+        raise ExportError(str(exc)) from None
+    names = {im.id: Path(im.ref.path).name or "image" for im in plan.images}
+    first = None
+    for im in plan.images:
+        try:
+            first = dcmread(im.ref.path, stop_before_pixels=True)
+            break
+        except Exception:  # noqa: BLE001 - a video, a still, or a file not there: the next
+            continue
+    if first is not None:
+        header = ReportHeader.from_dataset(first, plan.title)
+        fallback = PatientStudy.from_dataset(first)
+    else:
+        header = ReportHeader(patient_name="", patient_id="", identity=f"plan:{plan.id}")
+        fallback = PatientStudy(
+            patient_name="",
+            patient_id="",
+            study_instance_uid=derived_uid("prolo-planner plan study", plan.id),
+        )
+    return ExportSubject(
+        plan=plan,
+        header=header,
+        fallback=fallback,
+        names=names,
+        label=path.name,
+        stem=path.name.split(".")[0],
+    )
+
+
+def export_plan_file(
+    path: Path | str,
+    formats: Sequence[ExportFormat | str] = DEFAULT_FORMATS,
+    out_dir: Path | str = ".",
+    deidentify: Deidentification | None = None,
+    *,
+    options: ImageOptions = DEFAULT_IMAGE_OPTIONS,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Export a plan file and its images, without a session store, as a session is."""
+    subject = plan_file_subject(path)
+    return export_plan(subject, formats, out_dir, deidentify, options=options, progress=progress)

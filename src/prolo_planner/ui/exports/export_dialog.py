@@ -1,5 +1,9 @@
 """The Export dialog: which session, which formats and options, de-identified or not, where to;
-then the progress and what was written."""
+then the progress and what was written.
+
+De-identified, it names the PS3.15 options it applies and lists every text of the plan that
+would be written or burned in, for the clinician to approve: catalog names ticked, typed text
+unticked; the export writes exactly the ticked texts."""
 
 from __future__ import annotations
 
@@ -26,8 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from prolo_planner.core.text_review import PlanText, TextApproval
+from prolo_planner.export.deidentify_profile import ALWAYS, MODIFIED_DATES, DateHandling
 from prolo_planner.report.images import ImageOptions
-from prolo_planner.report.session_export import DEFAULT_FORMATS, ExportFormat, export_session
+from prolo_planner.report.session_export import (
+    DEFAULT_FORMATS,
+    ExportFormat,
+    export_session,
+    session_subject,
+    texts_to_review,
+)
+from prolo_planner.store.records import StoreError
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.exports.background import Task
 from prolo_planner.ui.exports.session_picker import SessionPicker
@@ -42,6 +55,8 @@ FORMAT_LABELS = {
     ExportFormat.PR: "DICOM presentation states",
 }
 NOTE_COLOUR = QColor(255, 190, 60)
+#: Typed text in the review: a dark amber that reads on light and dark backgrounds alike.
+TYPED_COLOUR = QColor(178, 98, 0)
 
 
 def default_folder() -> Path:
@@ -60,6 +75,7 @@ class ExportDialog(QDialog):
         self.task: Task | None = None
         self.files: list[Path] = []
         self.notes: list[str] = []
+        self.missing: list[str] = []
 
         self.sessions = SessionPicker(repo)
         if session_id is not None:
@@ -75,9 +91,12 @@ class ExportDialog(QDialog):
             box.setChecked(True)
         self.deidentify = QCheckBox("De-identify for teaching")
         self.deidentify.setToolTip(
-            "Pseudonyms and shifted dates instead of the patient's identity; names of people "
-            "and notes left out; the scanner's burned-in banner blacked out."
+            "DICOM PS3.15: pseudonyms instead of the patient's identity, only what each object "
+            "needs, the scanner's burned-in banner blacked out, and only the texts you approve."
         )
+        self.review = self._review_box()
+        self.deidentify.toggled.connect(self._deidentify_toggled)
+        self.sessions.currentIndexChanged.connect(lambda *_: self.load_texts())
         self.folder = QLineEdit(str(default_folder()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -114,13 +133,106 @@ class ExportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.review, 1)
         layout.addWidget(formats)
         layout.addWidget(options)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.results, 1)
         layout.addWidget(self.buttons)
+        self.review.setVisible(False)
         self.resize(760, 560)
+
+    # -- de-identification: the options and the texts ----------------------------------------
+    def _review_box(self) -> QGroupBox:
+        box = QGroupBox("De-identification (DICOM PS3.15)")
+        box.setObjectName("deidentification_review")
+        applied = "\n".join(f"• {o.meaning}: {o.what}" for o in ALWAYS)
+        self.profile_label = QLabel(applied)
+        self.profile_label.setWordWrap(True)
+        self.shift_dates = QCheckBox(f"{MODIFIED_DATES.meaning}: {MODIFIED_DATES.what}")
+        self.shift_dates.setToolTip("Unticked: every date is removed instead.")
+        self.shift_dates.setChecked(True)
+        self.texts_label = QLabel(
+            "Texts of the plan that will be written or burned in. Names from the region "
+            "catalogs are kept; typed text is left out unless you tick it: it may name someone."
+        )
+        self.texts_label.setWordWrap(True)
+        self.texts = QListWidget()
+        self.texts.setObjectName("text_review")
+        self.texts.itemChanged.connect(lambda *_: self._count_texts())
+        self.texts_summary = QLabel("")
+        catalog_only = QPushButton("Catalog names only")
+        catalog_only.clicked.connect(lambda: self._tick(lambda t: t.kept_by_default))
+        keep_all = QPushButton("Keep every text")
+        keep_all.setToolTip("Only when you have read each one: typed text may name someone.")
+        keep_all.clicked.connect(lambda: self._tick(lambda t: True))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.texts_summary, 1)
+        buttons.addWidget(catalog_only)
+        buttons.addWidget(keep_all)
+        column = QVBoxLayout(box)
+        column.addWidget(self.profile_label)
+        column.addWidget(self.shift_dates)
+        column.addWidget(self.texts_label)
+        column.addWidget(self.texts, 1)
+        column.addLayout(buttons)
+        self.reviewed: list[PlanText] = []
+        return box
+
+    def _tick(self, keep) -> None:  # type: ignore[no-untyped-def]
+        for row, text in enumerate(self.reviewed):
+            self.texts.item(row).setCheckState(
+                Qt.CheckState.Checked if keep(text) else Qt.CheckState.Unchecked
+            )
+
+    def _count_texts(self) -> None:
+        kept, removed = self.approval().split(self.reviewed)
+        self.texts_summary.setText(
+            f"{len(kept)} text(s) will be written, {len(removed)} left out" if self.reviewed else ""
+        )
+
+    def _deidentify_toggled(self, on: bool) -> None:
+        self.review.setVisible(on)
+        if on:
+            self.resize(max(self.width(), 860), max(self.height(), 820))
+            self.load_texts()
+
+    def load_texts(self) -> None:
+        """The texts of the chosen session, catalog names ticked, typed text not."""
+        self.texts.clear()
+        self.reviewed = []
+        session_id = self.sessions.session_id()
+        if session_id is None or not self.deidentify.isChecked():
+            return
+        try:
+            self.reviewed = texts_to_review(session_subject(self.repo, session_id))
+        except StoreError as exc:
+            self.texts.addItem(f"The texts cannot be read: {exc}")
+            return
+        if not self.reviewed:
+            self.texts.addItem("The plan has no text of its own.")
+        for text in self.reviewed:
+            item = QListWidgetItem(f"{text.where} ({text.origin.value}): {text.text}")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if text.kept_by_default else Qt.CheckState.Unchecked
+            )
+            item.setData(Qt.ItemDataRole.UserRole, text.key)
+            if not text.kept_by_default:
+                item.setForeground(TYPED_COLOUR)  # typed: read it before ticking it
+            self.texts.addItem(item)
+        self._count_texts()
+
+    def approval(self) -> TextApproval:
+        """Exactly the texts ticked, as they were shown."""
+        kept = [
+            text
+            for row, text in enumerate(self.reviewed)
+            if (item := self.texts.item(row)) is not None
+            and item.checkState() == Qt.CheckState.Checked
+        ]
+        return TextApproval.of(kept)
 
     def chosen_formats(self) -> list[ExportFormat]:
         return [f for f, box in self.formats.items() if box.isChecked()]
@@ -152,7 +264,10 @@ class ExportDialog(QDialog):
             return None
         repo, out = self.repo, Path(self.folder.text().strip()).expanduser()
         options, deidentify = self.image_options(), self.deidentify.isChecked()
+        texts = self.approval() if deidentify else None
+        dates = DateHandling.SHIFT if self.shift_dates.isChecked() else DateHandling.REMOVE
         notes: list[str] = []
+        missing: list[str] = []
 
         def job(progress) -> list[Path]:
             # The store's connection is shared by the app's threads (it locks each use).
@@ -165,8 +280,12 @@ class ExportDialog(QDialog):
                 options=options,
                 progress=progress,
                 notes=notes,
+                missing=missing,
+                dates=dates,
+                texts=texts,
             )
             self.notes = notes
+            self.missing = missing
             return files
 
         self.results.clear()
@@ -191,7 +310,14 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         folder = self.folder.text().strip()
-        self.status.setText(f"{len(self.files)} file(s) written to {folder}")
+        status = f"{len(self.files)} file(s) written to {folder}"
+        if self.missing:
+            status += f"; {len(self.missing)} could not be made (in red below)"
+        self.status.setText(status)
+        for gone in self.missing:
+            item = QListWidgetItem(f"Not made: {gone}")
+            item.setForeground(Qt.GlobalColor.red)
+            self.results.addItem(item)
         for path in self.files:
             self.results.addItem(path.name)
         for note in self.notes:
