@@ -1,7 +1,9 @@
 """Regenerate the bundled sample images: `python scripts/make_sample_images.py OUTDIR`.
 
-Every file comes from prolo_planner.imaging.synthetic with a fixed seed, so running this again
-gives the same images. Patients are fictitious (PHANTOM^...).
+Every file comes from tests.synthetic.scanner with a fixed seed, so running this again
+gives the same images (with the same numpy and OpenCV). Patients are fictitious (PHANTOM^...).
+MANIFEST.json beside the files records their hashes and the generator's, which is how the test
+suite knows the bundled files are current.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from prolo_planner.imaging.synthetic import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo: tests.synthetic
+
+from tests.synthetic import manifest  # noqa: E402
+from tests.synthetic.files import write_mp4, write_png, write_ultrasound_dicom  # noqa: E402
+from tests.synthetic.scanner import (  # noqa: E402
     Exam,
     PixelEncoding,
     SyntheticScanner,
@@ -21,7 +27,6 @@ from prolo_planner.imaging.synthetic import (
     lumbar_dual_view_exam,
     lumbar_exam,
 )
-from prolo_planner.imaging.synthetic_files import write_mp4, write_png, write_ultrasound_dicom
 
 CINE_FRAMES = 50
 CLIP_FRAMES = 50
@@ -97,7 +102,8 @@ def readme() -> str:
         "# Sample images",
         "",
         "Synthetic B-mode ultrasound made by `scripts/make_sample_images.py` (run "
-        "`make samples` to regenerate; the seed is fixed, so the images stay the same). The "
+        "`make samples` to regenerate; the seed is fixed, so the images stay the same). "
+        "`MANIFEST.json` records each file's hash and the generator's. The "
         "patients are fictitious; every DICOM file carries a Sequence of Ultrasound Regions "
         "that matches its burned-in depth scale.",
         "",
@@ -122,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         total += size
         print(f"{size / 1e6:7.2f} MB  {path}")
     (out / "README.md").write_text(readme(), encoding="utf-8")
+    print(f"           {manifest.write(out, [s.name for s in SAMPLES])}")
     print(f"{total / 1e6:7.2f} MB  in total")
     return 0
 

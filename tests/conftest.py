@@ -17,8 +17,12 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 @pytest.fixture(autouse=True)
 def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own settings, logs and data folder, never the user's."""
+    from prolo_planner import paths
+
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("PROLO_PLANNER_HOME", str(home))
+    # `main(["--data-dir", ...])` sets the data folder for the rest of the process.
+    monkeypatch.setattr(paths, "_data_dir_override", None)
     return home
 
 

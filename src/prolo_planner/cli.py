@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,9 +70,27 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return argv
 
 
+#: A reader that closed the pipe early (`prolo-planner sessions --json | head`): the status a
+#: Unix tool killed by SIGPIPE has, 128 + 13.
+CLOSED_PIPE_STATUS = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     args = _build_parser().parse_args(argv)
+    try:
+        status = _run(args)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+    except BrokenPipeError:
+        # The reader has all it wanted. Point stdout at nothing so that Python's own flush at
+        # exit does not raise again, and end quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return CLOSED_PIPE_STATUS
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.data_dir is not None:
         from prolo_planner import paths
 

@@ -12,9 +12,33 @@ PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
 
+def make_dirs_private(path: Path) -> Path:
+    """Create the folder and any missing parents, each readable by this user alone; folders
+    that already exist (the user's own, chosen in a dialog) are left as they are."""
+    missing: list[Path] = []
+    current = Path(path)
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue  # made at the same moment by another thread or window
+        # mkdir's mode is filtered by the umask; a permissive umask must not widen it.
+        with contextlib.suppress(OSError):
+            folder.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
 def private_dir(path: Path) -> Path:
-    """Create the folder if needed and make it readable by this user alone."""
-    path.mkdir(parents=True, exist_ok=True)
+    """Create the folder (and missing parents) if needed; the app's own folder is made
+    readable by this user alone even when it already existed."""
+    make_dirs_private(path)
     with contextlib.suppress(OSError):  # a folder we do not own: what writes there still says
         path.chmod(PRIVATE_DIR_MODE)
     return path

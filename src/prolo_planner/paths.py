@@ -23,9 +23,10 @@ def set_data_dir(path: Path | str | None) -> None:
 
 
 def home() -> Path | None:
-    """The single folder that overrides every platform location, if set."""
+    """The single folder that overrides every platform location, if set. It holds nothing but
+    the app's own folders, so it is made readable by this user alone like them."""
     value = os.environ.get(HOME_ENV)
-    return Path(value).expanduser() if value else None
+    return private_dir(Path(value).expanduser()) if value else None
 
 
 def config_dir() -> Path:

@@ -117,3 +117,21 @@ def test_console_script_runs_headless(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["frames"] == 30
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    """`prolo-planner info ... | head` must not end in a BrokenPipe traceback. The output is made
+    far larger than a pipe's buffer, so the write after the reader has gone really fails."""
+    path = str(pydicom_file(YBR_CINE))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prolo_planner", "info", *([path] * 400)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does once it has its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141  # as a Unix tool killed by SIGPIPE
+    assert first.startswith(b"path:")
+    assert err == ""

@@ -336,3 +336,35 @@ def test_natural_order():
         "img2b.png",
         "img10.png",
     ]
+
+
+def test_links_out_of_the_chosen_folder_are_not_followed(tmp_path):
+    """A 'parent -> ..' link, or one to another patient's folder, must not import what lies
+    outside the folder the clinician chose; links that stay inside it still count."""
+    outside = write_png(tmp_path / "other-patient" / "theirs.png", 9)
+    sibling = write_png(tmp_path / "sibling.png", 8)
+    root = tmp_path / "chosen"
+    mine = write_png(root / "mine.png", 1)
+    (root / "parent").symlink_to("..", target_is_directory=True)
+    (root / "theirs-folder").symlink_to(outside.parent, target_is_directory=True)
+    (root / "theirs.png").symlink_to(outside)
+    (root / "again.png").symlink_to(mine)  # inside: the same file, counted once
+    result = scan_paths([root])
+    assert [Path(os.path.realpath(p)) for p in paths_of(result)] == [mine.resolve()]
+    assert result.problems == ()
+    assert result.skipped == 3
+    assert sibling not in paths_of(result)
+
+
+def test_a_dicomdir_entry_that_links_out_of_its_folder_is_not_read(tmp_path):
+    """DICOMDIR file IDs may not leave the folder, and neither may a link they name."""
+    root = tmp_path / "cd"
+    shutil.copytree(Path(pydicom_file("DICOMDIR")).parent, root)
+    listed = next(p for p in sorted(root.rglob("*")) if p.is_file() and p.name != "DICOMDIR")
+    outside = tmp_path / "elsewhere.dcm"
+    listed.replace(outside)
+    listed.symlink_to(outside)
+    result = scan_paths([root / "DICOMDIR"])
+    assert outside not in [Path(os.path.realpath(p)) for p in paths_of(result)]
+    assert listed not in paths_of(result)
+    assert len(paths_of(result)) == DICOMDIR_IMAGES - 1

@@ -13,15 +13,13 @@ from prolo_planner.core.calibration import CalibrationSource
 from prolo_planner.core.geometry import Point
 from prolo_planner.imaging.open import open_image
 from prolo_planner.imaging.source import SourceKind
-from prolo_planner.imaging.synthetic import (
+from tests.conftest import SAMPLE_IMAGES
+from tests.synthetic import manifest
+from tests.synthetic.scanner import (
     FICTITIOUS_PATIENTS,
     US_IMAGE_STORAGE,
     US_MULTIFRAME_IMAGE_STORAGE,
-    SyntheticScanner,
-    cervical_exam,
-    lumbar_exam,
 )
-from tests.conftest import SAMPLE_IMAGES
 
 #: name: (photometric, transfer syntax, SOP class, frames, 2D regions)
 DICOM_SAMPLES = {
@@ -46,7 +44,7 @@ ALL_SAMPLES = [*DICOM_SAMPLES, *OTHER_SAMPLES]
 
 def test_every_sample_is_there_and_together_under_15_mb():
     present = {p.name for p in SAMPLE_IMAGES.iterdir()}
-    assert present == {*ALL_SAMPLES, "README.md"}
+    assert present == {*ALL_SAMPLES, "README.md", manifest.MANIFEST_NAME}
     total = sum(p.stat().st_size for p in SAMPLE_IMAGES.iterdir())
     assert total < 15 * 1024 * 1024
     readme = (SAMPLE_IMAGES / "README.md").read_text(encoding="utf-8")
@@ -145,11 +143,38 @@ def test_cine_plays_at_25_fps():
         source.close()
 
 
-@pytest.mark.parametrize(
-    ("name", "exam"),
-    [("lumbar_long_axis_rgb.dcm", lumbar_exam), ("cervical_pillars_mono2.dcm", cervical_exam)],
-)
-def test_samples_are_what_the_generator_makes(name, exam):
-    """Stale samples fail here: regenerate them with `make samples`."""
-    bundled = pixel_array(SAMPLE_IMAGES / name).astype(np.int16)
-    assert np.abs(bundled - SyntheticScanner(exam()).frame(0)).mean() < 0.5
+def test_bundled_samples_are_the_files_the_manifest_records():
+    """A sample replaced or edited by hand (not by `make samples`) fails here."""
+    recorded = manifest.read(SAMPLE_IMAGES)["files"]
+    assert set(recorded) == set(ALL_SAMPLES)
+    for name, entry in recorded.items():
+        path = SAMPLE_IMAGES / name
+        assert path.stat().st_size == entry["bytes"], name
+        assert manifest.sha256_of(path) == entry["sha256"], f"{name}: run `make samples`"
+
+
+def test_samples_were_made_by_the_generator_as_it_is_now():
+    """Stale samples fail here: the generator changed since they were made. `make samples`
+    regenerates them and the manifest. Hashes, not pixels: a new OpenCV or numpy rounds a
+    synthetic frame differently without the samples being stale."""
+    recorded = manifest.read(SAMPLE_IMAGES)["generator"]
+    assert tuple(recorded["inputs"]) == manifest.GENERATOR_INPUTS
+    assert recorded["sha256"] == manifest.generator_hash(), "the generator changed: make samples"
+
+
+def test_generator_hash_sees_every_input(tmp_path, monkeypatch):
+    """The staleness check is only as good as its hash: a changed input must change it."""
+    before = manifest.generator_hash()
+    copy = tmp_path / "repo"
+    for name in manifest.GENERATOR_INPUTS:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((manifest.REPO / name).read_bytes())
+    monkeypatch.setattr(manifest, "REPO", copy)
+    assert manifest.generator_hash() == before
+    for name in manifest.GENERATOR_INPUTS:
+        original = (copy / name).read_bytes()
+        (copy / name).write_bytes(original + b"# changed\n")
+        assert manifest.generator_hash() != before, name
+        (copy / name).write_bytes(original.replace(b"\n", b"\r\n"))  # another platform's EOLs
+        assert manifest.generator_hash() == before, name
+        (copy / name).write_bytes(original)

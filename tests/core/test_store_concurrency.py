@@ -181,3 +181,36 @@ def test_sigkill_during_autosave_keeps_the_last_committed_plan(tmp_path, kill_af
         assert plan.annotations == revision_plan(revision).annotations
         (row,) = after.sessions_of(session.patient_id)
         assert row.site_count == len(revision_plan(revision).targets())
+
+
+def test_reading_commands_neither_wait_for_nor_make_a_write(tmp_path, capsys):
+    """`sessions` while another process holds the write lock: it answers at once (it used to
+    fail with "database is locked" after 10 s, because closing the store always wrote) and
+    leaves the store's files exactly as they were."""
+    import sqlite3
+
+    from prolo_planner.cli import main
+    from prolo_planner.store.database import DB_NAME
+
+    with Repository.open(tmp_path) as repo:
+        patient = repo.create_patient("RO-1", "READER^Rita")
+        repo.create_session(patient.id, region="hip")
+    files = [tmp_path / DB_NAME, tmp_path / f"{DB_NAME}-wal"]
+    writer = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    try:
+        writer.execute("PRAGMA busy_timeout = 0")
+        writer.execute("BEGIN IMMEDIATE")  # another window in the middle of its autosave
+        writer.execute("UPDATE patients SET name = 'WRITER^Wanda' WHERE mrn = 'RO-1'")
+        before = [(f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists()]
+        started = time.monotonic()
+        assert main(["--data-dir", str(tmp_path), "sessions"]) == 0
+        waited = time.monotonic() - started
+        after = [(f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists()]
+        out = capsys.readouterr()
+        assert "READER, Rita" in out.out and "hip" in out.out  # the last committed state
+        assert out.err == ""
+        assert before == after
+        assert waited < 5, f"sessions waited {waited:.1f} s for the writer"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -21,10 +21,10 @@ from prolo_planner.core.plan import (
     Target,
 )
 from prolo_planner.imaging.open import open_image
-from prolo_planner.imaging.synthetic import SyntheticScanner, lumbar_dual_view_exam, lumbar_exam
 from prolo_planner.store import demo
 from prolo_planner.store.records import SessionState
 from prolo_planner.store.repository import Repository
+from tests.synthetic.scanner import SyntheticScanner, lumbar_dual_view_exam, lumbar_exam
 
 TODAY = dt.date(2026, 3, 14)
 

@@ -15,7 +15,13 @@ import pytest
 from pydicom.encaps import generate_frames
 from pydicom.pixels import pixel_array
 
-from prolo_planner.imaging.synthetic import (
+from tests.synthetic.files import (
+    encode_jpeg_422,
+    write_mp4,
+    write_png,
+    write_ultrasound_dicom,
+)
+from tests.synthetic.scanner import (
     BANNER_ROWS,
     MAJOR_TICK,
     US_IMAGE_STORAGE,
@@ -28,12 +34,6 @@ from prolo_planner.imaging.synthetic import (
     hip_exam,
     lumbar_dual_view_exam,
     lumbar_exam,
-)
-from prolo_planner.imaging.synthetic_files import (
-    encode_jpeg_422,
-    write_mp4,
-    write_png,
-    write_ultrasound_dicom,
 )
 
 CINE_FRAMES = 4

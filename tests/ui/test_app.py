@@ -92,7 +92,10 @@ def test_the_command_without_a_display_exits_1_with_the_hint(tmp_path):
     env["PROLO_PLANNER_HOME"] = str(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "prolo_planner"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert "xvfb-run" in done.stderr
@@ -102,7 +105,9 @@ def test_the_command_without_a_display_exits_1_with_the_hint(tmp_path):
 def test_version_flag():
     done = subprocess.run(
         [sys.executable, "-m", "prolo_planner", "--version"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0
     assert done.stdout.strip() == f"prolo-planner {__version__}"

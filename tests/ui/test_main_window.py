@@ -290,13 +290,19 @@ def test_dropping_files_and_folders_opens_them(qtbot, window, tmp_path, grab_png
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(grab_png)), QUrl.fromLocalFile(str(folder))])
     enter = QDragEnterEvent(
-        QPoint(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        QPoint(300, 300),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(
-        QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        QPointF(300, 300),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
     QApplication.sendEvent(window, drop)
@@ -308,7 +314,10 @@ def test_dropping_files_and_folders_opens_them(qtbot, window, tmp_path, grab_png
     text_only = QMimeData()
     text_only.setText("not a file")
     refused = QDragEnterEvent(
-        QPoint(10, 10), Qt.DropAction.CopyAction, text_only, Qt.MouseButton.LeftButton,
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        text_only,
+        Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
     QApplication.sendEvent(window, refused)

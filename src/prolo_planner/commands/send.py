@@ -8,6 +8,7 @@ from pathlib import Path
 
 from prolo_planner.commands.echo import add_node_options, calling_ae_title, chosen_node
 from prolo_planner.net.nodes import DicomNode, NodeError
+from prolo_planner.report.session_send import NOT_SENT, session_exports, session_files
 
 
 def add_send_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,53 +27,6 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:
         help="with --session: the images only, not the plan's DICOM objects",
     )
     send.add_argument("files", nargs="*", type=Path, metavar="FILE", help="DICOM files to send")
-
-
-def session_files(session_id: int, data_dir: Path | None) -> tuple[dict[Path, str], list[str]]:
-    """The session's DICOM images in the library (with the names they were imported under),
-    and notes on what cannot be sent as it is."""
-    from prolo_planner.store.repository import Repository
-
-    with Repository.open(data_dir) as repo:
-        repo.session(session_id)  # NotFound, in words, for a session that does not exist
-        stored = repo.images_of(session_id)
-    files = {im.library_path: Path(im.original_path).name for im in stored if im.kind == "dicom"}
-    kinds = {"video": "a video", "image": "a still image"}
-    skipped = [
-        f"skipped {Path(im.original_path).name}: {kinds.get(im.kind, im.kind)}, not DICOM"
-        for im in stored
-        if im.kind != "dicom"
-    ]
-    return files, skipped
-
-
-def session_exports(
-    session_id: int, data_dir: Path | None, folder: Path
-) -> tuple[dict[Path, str], list[str]]:
-    """The session's plan as DICOM objects to send beside its images (SC of each key image,
-    the TID 1500 SR, presentation states), written into `folder`; and what is not sent, each
-    line starting "not sent:" with the reason, or "note:"."""
-    from prolo_planner.export.errors import ExportError
-    from prolo_planner.report.session_export import DICOM_FORMATS, export_session
-    from prolo_planner.store.repository import Repository
-
-    notes: list[str] = []
-    missing: list[str] = []
-    with Repository.open(data_dir) as repo:
-        if not repo.load_plan(session_id).annotations:
-            return {}, []  # nothing planned yet: only the images go
-        try:
-            files = export_session(
-                repo, session_id, DICOM_FORMATS, folder, notes=notes, missing=missing, audit=False
-            )
-        except ExportError as exc:
-            return {}, [f"{NOT_SENT} the plan: {exc}"]
-    lines = [f"{NOT_SENT} {m}" for m in missing] + [f"note: {n}" for n in notes]
-    return {p: p.name for p in files}, lines
-
-
-#: How a line of session_files/session_exports says that something of the session is not sent.
-NOT_SENT = "not sent:"
 
 
 def run_send(

@@ -70,9 +70,6 @@ class LabelRoom:
     zones: tuple[Box, ...] = ()
     placed: list[Box] = field(default_factory=list)
 
-    def fits(self, own_id: str, box: Box) -> bool:
-        return self.cost(own_id, box) == 0.0
-
     def cost(self, own_id: str, box: Box) -> float:
         """How badly a label box would sit: 0 when it hides nothing and stays in the image.
 

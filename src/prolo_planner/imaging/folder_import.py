@@ -168,6 +168,9 @@ class _Listing:
         return True
 
     def _walk(self, root: Path) -> None:
+        # A link may lead anywhere (a 'parent -> ..' link, a link to another patient's folder):
+        # only what lies inside the chosen folder is imported.
+        inside = _Inside(root)
         # Depth-first with an explicit stack: deep trees cannot overflow the recursion limit.
         stack = [root]
         while stack:
@@ -194,6 +197,10 @@ class _Listing:
             subfolders: list[Path] = []
             for entry in entries:
                 try:
+                    if entry.is_symlink() and not inside(Path(entry.path)):
+                        log.info("%s: a link out of %s, not followed", entry.path, root)
+                        self.skipped += 1
+                        continue
                     is_folder = entry.is_dir()
                     is_file = not is_folder and entry.is_file()
                     # A plain file's inode comes free with the listing; a link needs a stat.
@@ -213,20 +220,25 @@ class _Listing:
                 elif not is_file:
                     self.skipped += 1  # a pipe, a device, a dangling link
                 elif entry.name.upper() == "DICOMDIR":
-                    self._read_dicomdir(Path(entry.path))
+                    self._read_dicomdir(Path(entry.path), inside)
                 else:
                     self._add_file(Path(entry.path), identity)
             stack.extend(reversed(subfolders))
 
-    def _read_dicomdir(self, dicomdir: Path) -> None:
+    def _read_dicomdir(self, dicomdir: Path, inside: _Inside | None = None) -> None:
         try:
             records = list(_dicomdir_records(dicomdir))
         except ImageLoadError as exc:
             _report(exc, self.problems)
             return
+        inside = inside or _Inside(dicomdir.parent)
         finder = _CaseInsensitiveFinder(dicomdir.parent)
         for record_type, file_id in records:
             found = finder.find(file_id)
+            if found is not None and not inside(found):
+                log.info("%s: listed in %s but a link out of its folder", found, dicomdir)
+                self.skipped += 1
+                continue
             if found is None:
                 missing = dicomdir.parent.joinpath(*file_id)
                 _report(
@@ -247,6 +259,20 @@ class _Listing:
                 # object as a broken image.
                 self._seen.add(identity)
                 self.skipped += 1
+
+
+class _Inside:
+    """Whether a path, links followed, leads to a place inside the chosen folder."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = os.path.realpath(root)
+
+    def __call__(self, path: Path) -> bool:
+        target = os.path.realpath(path)
+        try:
+            return os.path.commonpath([self._root, target]) == self._root
+        except ValueError:  # another drive
+            return False
 
 
 def _identity(path: Path) -> tuple[int, int]:

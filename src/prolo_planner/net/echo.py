@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass
 
 from pynetdicom.presentation import build_context
-from pynetdicom.sop_class import Verification
 
 from prolo_planner.net.association import NetError, associate
 from prolo_planner.net.nodes import DicomNode, load_settings
+from prolo_planner.net.sop_classes import VERIFICATION
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -32,7 +32,7 @@ def echo(
     started = time.perf_counter()
     try:
         with associate(
-            node, [build_context(Verification)], calling_ae=calling_ae, timeout=timeout
+            node, [build_context(VERIFICATION)], calling_ae=calling_ae, timeout=timeout
         ) as assoc:
             reply = assoc.send_c_echo()
     except NetError as exc:

@@ -20,10 +20,6 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pynetdicom import build_role, evt
 from pynetdicom.presentation import PresentationContext, build_context
-from pynetdicom.sop_class import (
-    StudyRootQueryRetrieveInformationModelFind,
-    StudyRootQueryRetrieveInformationModelGet,
-)
 
 from prolo_planner.files import private_dir
 from prolo_planner.imaging.errors import ImageLoadError
@@ -36,6 +32,8 @@ from prolo_planner.net.sop_classes import (
     OTHER_MODALITY_SYNTAXES,
     OUR_IMAGES,
     REVIEW_OBJECTS,
+    STUDY_ROOT_FIND,
+    STUDY_ROOT_GET,
     UNCOMPRESSED,
 )
 from prolo_planner.store.records import DicomImport, StoreError
@@ -83,13 +81,11 @@ def find_studies(
     calling_ae = calling_ae or load_settings().calling_ae_title
     with associate(
         node,
-        [build_context(StudyRootQueryRetrieveInformationModelFind)],
+        [build_context(STUDY_ROOT_FIND)],
         calling_ae=calling_ae,
         timeout=timeout,
     ) as assoc:
-        for status, identifier in assoc.send_c_find(
-            query, StudyRootQueryRetrieveInformationModelFind
-        ):
+        for status, identifier in assoc.send_c_find(query, STUDY_ROOT_FIND):
             if "Status" not in status:
                 raise _lost(node, assoc, "answering the query", calling_ae)
             code = int(status.Status)
@@ -198,9 +194,7 @@ def fetch_study(
             handlers=[(evt.EVT_C_STORE, on_store)],
         ) as assoc:
             final = None
-            for status, _identifier in assoc.send_c_get(
-                query, StudyRootQueryRetrieveInformationModelGet
-            ):
+            for status, _identifier in assoc.send_c_get(query, STUDY_ROOT_GET):
                 if "Status" not in status:
                     raise _lost(node, assoc, "sending the study", calling_ae)
                 final = status
@@ -223,7 +217,7 @@ def retrieval_contexts() -> list[PresentationContext]:
     own syntax or must transcode it, and some cannot (Debian's Orthanc has no JPEG 2000
     encoder), so each compressed syntax gets a context of its own: every one for the kinds
     this app is about, the usual few for other modalities; within the limit of 128."""
-    contexts = [build_context(StudyRootQueryRetrieveInformationModelGet)]
+    contexts = [build_context(STUDY_ROOT_GET)]
     for kind in IMAGE_STORAGE:
         syntaxes = COMPRESSED if kind in OUR_IMAGES else OTHER_MODALITY_SYNTAXES
         contexts += [build_context(kind, [syntax]) for syntax in syntaxes]

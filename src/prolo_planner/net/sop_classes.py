@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydicom import uid as sc
 from pydicom.uid import (
     JPEG2000,
     UID,
@@ -17,7 +18,13 @@ from pydicom.uid import (
     JPEGLSNearLossless,
     RLELossless,
 )
-from pynetdicom import sop_class as sc
+
+#: Service classes pynetdicom defines at import time (so type checkers cannot see its names);
+#: the UIDs are PS3.4's.
+VERIFICATION = UID("1.2.840.10008.1.1")
+STUDY_ROOT_FIND = UID("1.2.840.10008.5.1.4.1.2.2.1")
+STUDY_ROOT_MOVE = UID("1.2.840.10008.5.1.4.1.2.2.2")
+STUDY_ROOT_GET = UID("1.2.840.10008.5.1.4.1.2.2.3")
 
 #: Ultrasound (with the retired classes older scanners still send), secondary captures and
 #: photographs: the images this app is about.

@@ -33,6 +33,7 @@ from prolo_planner.export.dicom_writing import derived_uid
 from prolo_planner.export.errors import ExportError
 from prolo_planner.export.patient_study import PatientStudy
 from prolo_planner.export.uids import PlanVersion
+from prolo_planner.files import make_dirs_private
 from prolo_planner.report.content import PainEntry, pain_course, report_content
 from prolo_planner.report.header import ReportHeader
 from prolo_planner.report.images import (
@@ -175,7 +176,7 @@ def export_plan(
         version = PlanVersion.of(plan, version.version, [version.digest, "de-identified"])
     out = Path(out_dir)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_dirs_private(out)  # patient data: the folders the export makes are private
     except OSError as exc:
         raise ExportError(f"the folder {out} cannot be made: {exc.strerror or exc}") from None
     pain = subject.pain if deid is None else ()

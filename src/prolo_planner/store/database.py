@@ -56,6 +56,9 @@ class Database:
         self._depth = 0
         self._writing = False
         self.closed = False
+        #: Whether this connection ever wrote: one that only read closes without writing, so a
+        #: read-only command never waits for (or fails on) another process's write.
+        self.wrote = False
 
     @classmethod
     def open(cls, data_dir: Path | str | None = None, *, migrate: bool = True) -> Database:
@@ -122,6 +125,7 @@ class Database:
                 return
             if durable:
                 self._conn.execute("PRAGMA synchronous = FULL")
+            self.wrote = True
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._depth, self._writing = 1, True
@@ -164,8 +168,9 @@ class Database:
             if self.closed:
                 return
             self.closed = True
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA optimize")
+            if self.wrote:  # optimize may write statistics: only for a connection that wrote
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA optimize")
             self._conn.close()
 
     def __enter__(self) -> Database:

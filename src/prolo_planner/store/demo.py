@@ -4,7 +4,7 @@ A new user opens the app on a living example: DEMO^Alex (ID DEMO-0001), three se
 weeks apart with targets from the lumbar catalog, needle paths, the spinal canal as a zone to
 avoid, and pain scores that improve; the first two signed, the third a draft for today.
 Positions are in the sample images' pixels, placed from the geometry the images were made
-with (imaging/synthetic.py; tests/core/test_store_demo.py checks they still agree).
+with (tests/synthetic/scanner.py; tests/core/test_store_demo.py checks they still agree).
 """
 
 from __future__ import annotations

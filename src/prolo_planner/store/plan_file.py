@@ -67,6 +67,12 @@ _LIMITS: dict[str, tuple[float, bool]] = {
     "mm": (0, False),
 }
 _EXTRA_FIELDS = ("extra", "file_extra")
+#: A plan nests five levels deep; keys of newer versions may add a few. Deeper is no plan, and
+#: would overflow the stack of the writer that saves it again.
+MAX_DEPTH = 64
+#: Whole numbers beyond this lose their value as floats (2**53): no frame, pixel or millilitre
+#: count comes near it, so a larger one is a damaged or hostile file.
+MAX_WHOLE = 2**53
 
 
 class PlanFileError(Exception):
@@ -124,6 +130,10 @@ def read_plan_file(path: Path | str) -> LoadedPlan:
         raise PlanFileError(
             path, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise PlanFileError(path, f"not a plan: nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # a number of more digits than Python converts (4300)
+        raise PlanFileError(path, f"not valid JSON: {exc}") from None
     return plan_from_document(doc, source=path, base_dir=path.parent)
 
 
@@ -165,8 +175,23 @@ def plan_to_document(plan: Plan, base_dir: Path | str | None = None) -> dict[str
 def plan_from_document(
     doc: Any, source: Path | str = "<plan>", base_dir: Path | str | None = None
 ) -> LoadedPlan:
-    """The plan of a parsed plan document; relative image paths are resolved from base_dir."""
+    """The plan of a parsed plan document; relative image paths are resolved from base_dir.
+
+    Raises PlanFileError, and nothing else, for any document: what loads can be saved again.
+    """
     try:
+        return _plan_from_document(doc, source, base_dir)
+    except PlanFileError:
+        raise
+    except RecursionError:
+        raise PlanFileError(source, f"nested more than {MAX_DEPTH} levels deep") from None
+    except Exception as exc:  # a reader's oversight must still be one clear line, not a crash
+        raise PlanFileError(source, f"cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def _plan_from_document(doc: Any, source: Path | str, base_dir: Path | str | None) -> LoadedPlan:
+    try:
+        _check_json_values(doc, depth_only=True)
         if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
             found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
             raise _Bad(f"not a Prolo Planner plan (format {found!r}, expected {PLAN_FORMAT!r})")
@@ -184,6 +209,7 @@ def plan_from_document(
             doc = upgrade(dict(doc), version, PLAN_FORMAT_VERSION)
         plan = _decode_plan(doc.get("plan"), "plan")
         _check_links(plan)
+        _check_json_values(doc, depth_only=False)
     except _Bad as exc:
         raise PlanFileError(source, str(exc)) from None
     except ValueError as exc:  # an upgrade step that could not go on
@@ -200,8 +226,34 @@ def plan_from_document(
         )
     file_extra = {k: v for k, v in doc.items() if k not in _TOP_KEYS}
     plan = dataclasses.replace(plan, file_extra=file_extra)
+    try:
+        _dumps(plan_to_document(plan))  # the autosave must never meet a plan it cannot write
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise PlanFileError(source, f"could not be saved again: {exc}") from None
     app_version, saved_at = doc.get("app_version", ""), doc.get("saved_at", "")
     return LoadedPlan(plan, version, str(app_version), str(saved_at))
+
+
+def _check_json_values(doc: Any, *, depth_only: bool) -> None:
+    """What JSON parsers accept but a plan cannot hold: nesting deeper than MAX_DEPTH, and
+    NaN and Infinity (Python's json reads them; no strict writer writes them). Walked without
+    recursion, so a hostile depth cannot overflow the stack here. The depth is checked before
+    the plan is decoded, the numbers after: the plan's own fields say better what is wrong."""
+    stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if not depth_only and isinstance(value, float) and not math.isfinite(value):
+            raise _Bad(f"{where or 'the document'}: {value} is not a number a plan can hold")
+        if isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                raise _Bad(f"{where or 'the document'}: nested more than {MAX_DEPTH} levels deep")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(value, dict):
+                    inner = f"{where}.{key}" if where else str(key)
+                else:
+                    inner = f"{where}[{key}]"
+                stack.append((item, inner, depth + 1))
 
 
 def _relative_if_under(path: str, base_dir: Path | str) -> str:
@@ -278,6 +330,8 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**39:
+        return f"a whole number of {len(str(abs(value)))} digits"
     text = json.dumps(value, ensure_ascii=False) if _jsonable(value) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -285,20 +339,30 @@ def _short(value: Any) -> str:
 def _jsonable(value: Any) -> bool:
     try:
         json.dumps(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
     return True
 
 
+def _is_number(value: Any) -> bool:
+    """A JSON number a plan can hold: finite, and a whole number no larger than MAX_WHOLE
+    (a 400-digit integer overflows every float it meets)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return -MAX_WHOLE <= value <= MAX_WHOLE
+    return math.isfinite(value)
+
+
 def _number(value: Any, where: str, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not _is_number(value):
         raise _Bad(f"{where}: expected a number, got {_short(value)}")
     _check_limit(value, where, name)
     return float(value)
 
 
 def _integer(value: Any, where: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or not _is_number(value):
         raise _Bad(f"{where}: expected a whole number, got {_short(value)}")
     _check_limit(value, where, name)
     return value
@@ -313,14 +377,7 @@ def _check_limit(value: float, where: str, name: str) -> None:
 
 
 def _point(value: Any, where: str) -> Point:
-    if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            for v in value
-        )
-    ):
+    if not isinstance(value, list) or len(value) != 2 or not all(_is_number(v) for v in value):
         raise _Bad(f"{where}: expected [x, y], got {_short(value)}")
     return Point(float(value[0]), float(value[1]))
 
@@ -383,7 +440,10 @@ def _decode_object(cls: Any, value: Any, where: str, skip: tuple[str, ...] = ())
     if cls in TYPE_TAGS:
         names.add("type")
     kwargs["extra"] = {k: v for k, v in value.items() if k not in names}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:  # the model's own invariants
+        raise _Bad(f"{where}: {exc}") from None
 
 
 def _decode_plan(value: Any, where: str) -> Plan:
@@ -409,7 +469,7 @@ def _decode_annotation(value: Any, where: str) -> Annotation:
     if not isinstance(value, dict):
         raise _Bad(f"{where}: expected an object, got {_short(value)}")
     tag = value.get("type")
-    if tag not in _TYPE_OF_TAG:
+    if not isinstance(tag, str) or tag not in _TYPE_OF_TAG:
         allowed = ", ".join(json.dumps(t) for t in _TYPE_OF_TAG)
         raise _Bad(f"{where}.type: {_short(tag)} is not one of {allowed}")
     annotation: Annotation = _decode_object(_TYPE_OF_TAG[tag], value, where)

@@ -187,10 +187,6 @@ class TimelineRow:
     #: Later versions exist: this row is kept for review but no longer current.
     superseded: bool = False
 
-    @property
-    def total_anaesthetic_mg(self) -> float:
-        return sum(self.anaesthetic_mg.values())
-
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:

@@ -80,11 +80,13 @@ class Repository:
         return self.db.data_dir
 
     def close(self) -> None:
-        """Hand back this window's leases and close the file."""
+        """Hand back this window's leases and close the file. Leases are only ever taken by a
+        write: a repository that only read closes without writing."""
         if self.db.closed:
             return
-        with self.db.write() as conn:
-            locks.release_all(conn, self.instance_id)
+        if self.db.wrote:
+            with self.db.write() as conn:
+                locks.release_all(conn, self.instance_id)
         self.db.close()
 
     def __enter__(self) -> Repository:

@@ -338,10 +338,6 @@ class AnnotationLayer(QObject):
         self.preview.set_primitives((band,))
         self.preview.setVisible(True)
 
-    def preview_primitives(self, primitives: tuple[Primitive, ...]) -> None:
-        self.preview.set_primitives(primitives)
-        self.preview.setVisible(bool(primitives))
-
     def clear_preview(self) -> None:
         self.preview.set_primitives(())
         self.preview.setVisible(False)

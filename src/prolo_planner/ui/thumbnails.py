@@ -122,12 +122,6 @@ class ThumbnailStrip(QListWidget):
             self._sources.pop(item.data(_KEY_ROLE), None)
             self._items.pop(item.data(_KEY_ROLE), None)
 
-    def clear_all(self) -> None:
-        self._pool.clear()
-        self._sources.clear()
-        self._items.clear()
-        self.clear()
-
     def shutdown(self) -> None:
         """Stop queued decodes and wait for running ones, before sources are closed."""
         self._visible_check.stop()

@@ -41,9 +41,7 @@ class WindowMenus:
         w = self.window
         file = w.menu("File")
         w.act_open = self.action(file, "&Open files…", w.choose_files, "Ctrl+O")
-        w.act_open_folder = self.action(
-            file, "Open &folder or DICOMDIR…", w.choose_folder, "Ctrl+Shift+O"
-        )
+        self.action(file, "Open &folder or DICOMDIR…", w.choose_folder, "Ctrl+Shift+O")
         w.recent_menu = file.addMenu("Open &recent")
         w.recent_menu.setObjectName("recent_menu")
         w.recent_menu.aboutToShow.connect(w._fill_recent_menu)

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from prolo_planner.commands.send import session_exports, session_files
 from prolo_planner.net.nodes import DicomNode, NodeError, load_settings
 from prolo_planner.net.queue import Backoff, QueuedFile, QueueState, SendQueue
 from prolo_planner.net.queue_worker import QueueWorker
+from prolo_planner.report.session_send import session_exports, session_files
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.exports.background import Task
 from prolo_planner.ui.exports.session_picker import SessionPicker

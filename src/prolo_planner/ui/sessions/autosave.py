@@ -70,7 +70,6 @@ class AutosaveService(QObject):
         self._first_unsaved: float | None = None
         #: Original image path -> the library copy's reference, so a file is copied once.
         self._adopted: dict[str, ImageRef] = {}
-        self.last_saved: PlanSaved | None = None
         self.closed = False
 
         self._timer = QTimer(self)
@@ -134,7 +133,6 @@ class AutosaveService(QObject):
             self._timer.start(RETRY_MS)
             return None
         self._first_unsaved = None
-        self.last_saved = result
         if self.controller.revision == revision:
             # Saved as it is now: the unsaved mark goes; undo still reaches further back.
             self.controller.mark_saved()

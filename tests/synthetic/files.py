@@ -14,7 +14,7 @@ from pydicom.encaps import encapsulate, encapsulate_extended
 from pydicom.filewriter import dcmwrite
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
 
-from prolo_planner.imaging.synthetic import (
+from tests.synthetic.scanner import (
     US_IMAGE_STORAGE,
     US_MULTIFRAME_IMAGE_STORAGE,
     PixelEncoding,
