@@ -38,6 +38,7 @@ from prolo_planner.core.plan import (
     ZoneShape,
 )
 from prolo_planner.export.deidentify_profile import PROFILE
+from prolo_planner.export.dicom_writing import device_serial_number
 from prolo_planner.imaging.dicom import DicomSource
 from prolo_planner.report.session_export import export_session
 from prolo_planner.store.repository import Repository
@@ -259,10 +260,12 @@ def test_every_format_was_written(soaked_export) -> None:
 
 def test_no_byte_of_any_output_holds_a_secret(soaked_export) -> None:
     _, _, out, files, _, _ = soaked_export
+    workstation = device_serial_number()  # names this machine: no de-identified object may
     for f in files:
         assert secrets_in(f.name) == [], f.name
         raw = f.read_bytes().decode("latin-1")
         assert secrets_in(raw) == [], f.name
+        assert workstation not in raw, f.name
         if f.suffix == ".pdf":
             # The PDF's text streams are compressed: read them as a reader would.
             text = subprocess.run(

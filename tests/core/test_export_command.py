@@ -119,3 +119,43 @@ def test_send_a_session_with_its_plan(data: Path, storescp_plain, capsys, monkey
     with Repository.open(data) as repo:
         detail = repo.audit_log(session_id=1)[-1].detail
     assert detail == f"sent 1 image(s) and 3 plan object(s) to {node.address}"
+
+
+def test_a_plan_file_exports_without_a_store_and_its_texts_are_reviewed(
+    tmp_path: Path, capsys
+) -> None:
+    """`export --plan`: the same door as a session; de-identified, the texts are printed first
+    and typed text goes only with --keep-text."""
+    from prolo_planner.core.geometry import Point
+    from prolo_planner.core.plan import ImagePlan, ImageRef, Plan, Target, TextNote
+    from prolo_planner.store.plan_file import save_plan
+    from tests.conftest import SAMPLE_IMAGES
+
+    image = ImagePlan(ImageRef(str(SAMPLE_IMAGES / "lumbar_long_axis_rgb.dcm")))
+    plan = Plan(
+        (image,),
+        (
+            Target(image.id, Point(300, 200), name="L4-L5 supraspinous ligament"),
+            TextNote(image.id, Point(200, 150), Point(250, 120), "Mr Smith's sore spot"),
+        ),
+    )
+    path = save_plan(tmp_path / "knee.prolo.json", plan)
+    data = tmp_path / "data"
+    argv = ["--plan", str(path), "--format", "sr,pdf", "--deidentify", "--out", str(tmp_path / "a")]
+    assert export(argv, data) == 0
+    printed = capsys.readouterr()
+    assert "kept    Target 1 name (catalog name): 'L4-L5 supraspinous ligament'" in printed.err
+    assert 'REMOVED Text 1 text (typed): "Mr Smith\'s sore spot"' in printed.err
+    assert not (data / "prolo-planner.sqlite3").exists()  # no session store was made
+    (sr,) = (tmp_path / "a").glob("*_sr.dcm")
+    texts = {e.value for e in pydicom.dcmread(sr).iterall() if e.keyword == "TextValue"}
+    assert "L4-L5 supraspinous ligament" in texts and "Mr Smith's sore spot" not in texts
+
+    assert export([*argv[:-1], str(tmp_path / "b"), "--keep-text"], data) == 0
+    (sr,) = (tmp_path / "b").glob("*_sr.dcm")
+    texts = {e.value for e in pydicom.dcmread(sr).iterall() if e.keyword == "TextValue"}
+    assert "Mr Smith's sore spot" in texts
+    # Plain: the plan file's own name and the image's patient.
+    assert export(["--plan", str(path), "--format", "sc", "--out", str(tmp_path / "c")], data) == 0
+    (sc,) = (tmp_path / "c").iterdir()
+    assert sc.name == "knee_sc1.dcm" and pydicom.dcmread(sc).PatientID == "SYN-0001"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prolo_planner.export.deidentify import PseudonymKey
 from prolo_planner.export.errors import ExportError
+from prolo_planner.files import make_dirs_private
 
 KEY_FILE = "pseudonym-key.txt"
 
@@ -22,8 +23,13 @@ def key_path(data_dir: Path) -> Path:
 
 
 def load_or_create_key(data_dir: Path) -> PseudonymKey:
-    """The key in the data folder, made (readable by this user only) on first use."""
+    """The key in the data folder, made (readable by this user only) on first use; the folder
+    too, for an export of a plan file on a machine that never opened a session store."""
     path = key_path(data_dir)
+    try:
+        make_dirs_private(path.parent)
+    except OSError as exc:
+        raise ExportError(f"the pseudonym key cannot be made in {path.parent}: {exc}") from None
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

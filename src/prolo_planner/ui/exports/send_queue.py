@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from prolo_planner.net.nodes import DicomNode, NodeError, load_settings
 from prolo_planner.net.queue import Backoff, QueuedFile, QueueState, SendQueue
 from prolo_planner.net.queue_worker import QueueWorker
-from prolo_planner.report.session_send import session_exports, session_files
+from prolo_planner.report.session_send import NOT_SENT, session_exports, session_files
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.exports.background import Task
 from prolo_planner.ui.exports.session_picker import SessionPicker
@@ -316,6 +316,11 @@ class SendDialog(QDialog):
             for folder in {p.parent for p in paths if p.parent.name.startswith("prolo-send-")}:
                 shutil.rmtree(folder, ignore_errors=True)
         self.status.setText(f"{len(self.queued)} file(s) queued for {node}")
+        unsent = [note for note in notes if note.startswith(NOT_SENT)]
+        if unsent:
+            # What will not reach the PACS is said, and stays on screen until read.
+            self.status.setText(self.status.text() + "\n" + "\n".join(unsent))
+            return
         self.accept()
 
     def _failed(self, reason: str) -> None:
