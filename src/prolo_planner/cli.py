@@ -48,15 +48,19 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="add a fictitious patient with three sessions on the sample images")
     from prolo_planner.commands.echo import add_echo_parser
     from prolo_planner.commands.export import add_export_parser
+    from prolo_planner.commands.measure import add_measure_parser
     from prolo_planner.commands.send import add_send_parser
 
     add_send_parser(sub)
     add_echo_parser(sub)
     add_export_parser(sub)
+    add_measure_parser(sub)
     return parser
 
 
-COMMANDS = frozenset({"gui", "info", "render", "sessions", "demo", "send", "echo", "export"})
+COMMANDS = frozenset(
+    {"gui", "info", "render", "sessions", "demo", "send", "echo", "export", "measure"}
+)
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -140,6 +144,10 @@ def _run(args: argparse.Namespace) -> int:
             dates=args.dates,
             keep_text=args.keep_text,
         )
+    if args.command == "measure":
+        from prolo_planner.commands.measure import run_measure
+
+        return run_measure(args.file, args.a, args.b, args.frame, as_json=args.json)
     if args.command == "echo":
         from prolo_planner.commands.echo import run_echo
 

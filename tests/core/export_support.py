@@ -10,6 +10,7 @@ from pydicom.dataset import Dataset
 
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.image_calibration import calibration_in_force
 from prolo_planner.core.measure import PlanMeasurements, measure_plan
 from prolo_planner.core.plan import (
     Anaesthetic,
@@ -32,6 +33,7 @@ from prolo_planner.core.plan import (
 )
 from prolo_planner.export.dicom_writing import write_dicom
 from prolo_planner.imaging.dicom import DicomSource
+from prolo_planner.imaging.facts import image_facts
 from tests.conftest import SAMPLE_IMAGES
 
 #: dciodvfy warns about any coding scheme designator outside its list; "99PROLO" is a private
@@ -80,9 +82,11 @@ class PlanOnSamples:
 
     @property
     def calibrations(self) -> dict[str, Calibration]:
+        """The calibrations in force, from the one owner the app uses."""
+        still, cine = self.plan.images
         return {
-            self.plan.images[0].id: self.lumbar.calibration,
-            self.plan.images[1].id: self.hip.calibration,
+            still.id: calibration_in_force(image_facts(self.lumbar), still),
+            cine.id: calibration_in_force(image_facts(self.hip), cine),
         }
 
 
@@ -167,5 +171,8 @@ def plan_on_samples() -> PlanOnSamples:
         Caliper(cine.id, Point(100, 100), Point(100, 200), label="on every frame"),
     )
     plan = Plan((still, cine), annotations, patient_weight_kg=70.0, title="Lumbar and hip")
-    calibrations = {still.id: lumbar.calibration, cine.id: hip.calibration}
+    calibrations = {
+        still.id: calibration_in_force(image_facts(lumbar), still),
+        cine.id: calibration_in_force(image_facts(hip), cine),
+    }
     return PlanOnSamples(plan, measure_plan(plan, calibrations), lumbar, hip)

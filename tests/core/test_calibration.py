@@ -7,6 +7,7 @@ import math
 import pytest
 
 from prolo_planner.core.calibration import (
+    ACROSS_REGIONS,
     Calibration,
     CalibrationSource,
     RegionUnits,
@@ -76,15 +77,26 @@ def test_dual_view_distance_across_regions_of_different_spacing_has_no_mm():
     assert within_right.mm == pytest.approx(20.0)
     across = cal.measure(Point(100, 10), Point(400, 10))
     assert across.mm is None
-    assert across.problem == "ends lie in regions of different spacing"
+    assert across.problem == ACROSS_REGIONS
     assert across.text() == "300 px"
 
 
-def test_dual_view_with_equal_spacing_measures_across():
+def test_dual_view_with_equal_spacing_is_still_two_spaces():
+    # The two halves of a dual view are two scans: equal spacing makes no distance real.
     cal = Calibration.from_ultrasound_regions(
         [us_region(0, 0, 319, 479), us_region(320, 0, 639, 479)], 480, 640
     )
-    assert cal.measure(Point(100, 10), Point(400, 10)).mm == pytest.approx(30.0)
+    across = cal.measure(Point(100, 10), Point(400, 10))
+    assert across.mm is None and across.problem == ACROSS_REGIONS
+    assert cal.measure(Point(330, 10), Point(630, 10)).mm == pytest.approx(30.0)
+
+
+def test_a_region_nested_at_the_same_spacing_is_the_same_space():
+    # A colour-flow box on its B-mode: one scan, so a distance from one into the other is real.
+    outer = us_region(0, 0, 639, 479, 0.01, 0.01)
+    box = us_region(200, 100, 299, 199, 0.01, 0.01)
+    cal = Calibration.from_ultrasound_regions([outer, box], 480, 640)
+    assert cal.measure(Point(250, 150), Point(550, 150)).mm == pytest.approx(30.0)
 
 
 def test_end_outside_every_region_has_no_mm():
@@ -145,7 +157,7 @@ def test_depth_zero_comes_from_the_region_reference_pixel():
     assert across == pytest.approx(0.0)
 
 
-def test_reference_physical_location_shifts_depth_zero():
+def test_reference_pixel_physical_value_shifts_depth_zero():
     # ReferencePixelY0 20 sits 0.3 cm deep: depth zero is 0.3 cm / 0.015 cm/px = 20 px above it.
     region = UltrasoundRegion(0, 50, 99, 399, 1, 3, 3, 0.015, 0.015, 1, 20.0, 0.3)
     cal = Calibration.from_ultrasound_regions([region], 400, 100)

@@ -11,6 +11,7 @@ import pydicom
 import pytest
 
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.image_calibration import calibration_in_force
 from prolo_planner.core.measure import measure_plan
 from prolo_planner.core.overlay_primitives import OverlayStyle
 from prolo_planner.core.plan import (
@@ -30,6 +31,7 @@ from prolo_planner.export.dicom_writing import to_bytes
 from prolo_planner.export.errors import ExportError
 from prolo_planner.export.presentation_state import presentation_state
 from prolo_planner.imaging.dicom import DicomSource
+from prolo_planner.imaging.facts import image_facts
 from tests.conftest import SAMPLE_IMAGES, pydicom_file
 from tests.core.export_support import assert_dciodvfy_clean, plan_on_samples
 
@@ -189,7 +191,7 @@ def test_grey_source_gets_a_grayscale_ps(
             ),
         ),
     )
-    m = measure_plan(plan, {image.id: source.calibration})
+    m = measure_plan(plan, {image.id: calibration_in_force(image_facts(source), image)})
     ps = reread(presentation_state(plan, image.id, source.dataset, m))
     assert ps.SOPClassUID == pydicom.uid.GrayscaleSoftcopyPresentationStateStorage
     assert_dciodvfy_clean(ps, tmp_path, allowed)

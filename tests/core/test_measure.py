@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prolo_planner.core.calibration import (
+    ACROSS_REGIONS,
     Calibration,
     CalibrationSource,
     RegionUnits,
@@ -30,7 +31,10 @@ from prolo_planner.core.geometry import (
     segment_segment_distance,
     segments_intersect,
 )
+from prolo_planner.core.image_calibration import ImageFacts, calibration_in_force
 from prolo_planner.core.measure import (
+    Measurement,
+    NoValue,
     Units,
     angle_measurement,
     caliper_distance,
@@ -281,7 +285,7 @@ def test_path_length_uncalibrated_and_across_dual_view_regions_is_pixels_and_fla
     across = path_length(P(300, 100), P(340, 130), DUAL)
     assert across.units is Units.PX
     assert across.value == pytest.approx(50.0)
-    assert across.problem == "ends lie in regions of different spacing"
+    assert across.problem == ACROSS_REGIONS
     within = path_length(P(400, 100), P(430, 140), DUAL)
     assert within.value == pytest.approx(50 * 0.15)
 
@@ -294,40 +298,51 @@ def test_depth_without_skin_line_is_below_the_region_top_not_the_image_top():
     assert right.value == pytest.approx(100 * 0.15)
 
 
+def skin(calibration: Calibration, a: Point, b: Point) -> Calibration:
+    """The calibration with the clinician's skin line in force (as calibration_in_force)."""
+    return replace(calibration, skin_line=(a, b))
+
+
 def test_depth_below_a_drawn_skin_line_horizontal_and_tilted():
-    horizontal = (P(0, 60), P(639, 60))
-    assert target_depth(P(200, 140), ANISO, horizontal).value == pytest.approx(80 * 0.2)
-    # Skin line from (100, 50) to (300, 150) px is (20, 20) mm apart at 0.1/0.2 mm per px:
-    # a 45 degree line in mm. The target 20 mm straight below (100, 50)'s mm point is at
-    # 20 mm * cos 45 from it.
-    tilted = (P(100, 50), P(300, 150))
-    m = target_depth(P(100, 150), ANISO, tilted)
-    assert m.units is Units.MM
-    assert m.value == pytest.approx(20.0 * math.cos(math.radians(45)))
-    # In pixels the same line is at 26.6 degrees, which would give another answer.
-    assert m.value != pytest.approx(point_line_distance(P(100, 150), *tilted) * 0.2)
+    assert target_depth(P(200, 140), skin(ANISO, P(0, 60), P(639, 60))).value == pytest.approx(
+        80 * 0.2
+    )
+    # Depth runs along the beam: straight down on this linear probe. The tilted skin line from
+    # (100, 50) to (300, 150) crosses the target's column 100 at row 50, 100 rows above it.
+    m = target_depth(P(100, 150), skin(ANISO, P(100, 50), P(300, 150)))
+    assert (m.value, m.units) == (pytest.approx(100 * 0.2), Units.MM)
+    # At column 200 the line is at row 100: a target at row 150 there is 50 rows below it.
+    assert target_depth(P(200, 150), skin(ANISO, P(100, 50), P(300, 150))).value == (
+        pytest.approx(50 * 0.2)
+    )
+
+
+def test_a_target_above_the_skin_line_has_no_depth_only_the_reason():
+    above = target_depth(P(200, 100), skin(ANISO, P(0, 120), P(639, 120)))
+    assert isinstance(above, NoValue) and above.above
+    assert "above the skin line" in above.reason
+    on_it = target_depth(P(200, 120), skin(ANISO, P(0, 120), P(639, 120)))
+    assert isinstance(on_it, Measurement) and on_it.value == 0.0
 
 
 def test_skin_line_drawn_just_above_the_region_still_gives_mm():
-    skin = (P(0, 38), P(639, 38))  # two rows into the banner
-    m = target_depth(P(200, 140), ANISO, skin)
+    m = target_depth(P(200, 140), skin(ANISO, P(0, 38), P(639, 38)))  # two rows into the banner
     assert (m.value, m.units) == (pytest.approx(102 * 0.2), Units.MM)
 
 
-def test_depth_uncalibrated_or_outside_regions_is_pixels_and_flagged():
+def test_depth_uncalibrated_is_pixels_and_flagged_outside_regions_is_none():
     m = target_depth(P(200, 140), NONE)
     assert (m.value, m.units, m.problem) == (140.0, Units.PX, "image not calibrated")
     banner = target_depth(P(200, 10), ANISO)
-    assert banner.units is Units.PX
-    assert banner.problem == "the target lies outside the calibrated regions"
-    with_skin = target_depth(P(200, 140), NONE, (P(0, 60), P(639, 60)))
+    assert isinstance(banner, NoValue) and not banner.above
+    assert "outside the calibrated regions" in banner.reason
+    with_skin = target_depth(P(200, 140), skin(NONE, P(0, 60), P(639, 60)))
     assert (with_skin.value, with_skin.units) == (pytest.approx(80.0), Units.PX)
 
 
-def test_skin_line_across_a_region_of_other_spacing_gives_no_mm():
-    m = target_depth(P(100, 200), DUAL, (P(100, 50), P(500, 50)))
-    assert m.units is Units.PX
-    assert "different spacing" in (m.problem or "")
+def test_a_skin_line_across_both_halves_is_read_along_the_targets_own_beam():
+    m = target_depth(P(100, 200), skin(DUAL, P(100, 50), P(500, 50)))
+    assert (m.value, m.units) == (pytest.approx(150 * 0.1), Units.MM)
 
 
 def test_needle_angle_uses_mm_space_on_anisotropic_pixels():
@@ -341,15 +356,16 @@ def test_needle_angle_uses_mm_space_on_anisotropic_pixels():
     assert px.problem == "image not calibrated"
 
 
-def test_needle_angle_is_folded_to_0_to_90_and_measured_to_the_skin_line():
+def test_needle_angle_is_folded_to_0_to_90_and_measured_to_the_face_not_the_skin_line():
     down_left = needle_angle(P(200, 100), P(100, 200), SQUARE)
     assert down_left is not None and down_left.value == pytest.approx(45.0)
-    skin = (P(0, 60), P(600, 160))  # tilted by atan(1/6) in square pixels
-    along = needle_angle(P(100, 100), P(400, 150), SQUARE, skin)
+    # A tilted skin line does not turn the beams of a linear probe: they run straight down,
+    # and visibility depends on the needle's angle to them.
+    tilted = skin(SQUARE, P(0, 60), P(600, 160))
+    along = needle_angle(P(100, 100), P(400, 100), tilted)
     assert along is not None and along.value == pytest.approx(0.0, abs=1e-9)
-    vertical = needle_angle(P(100, 100), P(100, 300), SQUARE, skin)
-    assert vertical is not None
-    assert vertical.value == pytest.approx(90 - math.degrees(math.atan2(1, 6)))
+    vertical = needle_angle(P(100, 100), P(100, 300), tilted)
+    assert vertical is not None and vertical.value == pytest.approx(90.0)
     assert needle_angle(P(5, 5), P(5, 5), SQUARE) is None
 
 
@@ -390,7 +406,7 @@ def test_zone_across_regions_of_different_spacing_has_no_mm_but_crossing_is_know
     wide = zone([P(280, 200), P(360, 200), P(360, 240), P(280, 240)])
     d = zone_distance(P(300, 60), P(300, 300), wide, DUAL)
     assert d.crosses and d.distance_mm is None
-    assert d.problem == "ends lie in regions of different spacing"
+    assert d.problem == ACROSS_REGIONS
     clear = zone_distance(P(100, 60), P(100, 300), wide, DUAL)
     assert clear.distance_mm is None and clear.distance_px == pytest.approx(180.0)
 
@@ -449,9 +465,13 @@ def test_measure_plan_links_paths_targets_and_same_frame_zones():
     assert m.of("nothing") == ()
 
 
-def test_measure_plan_uses_the_images_skin_line():
-    plan, calibrations = _plan()
-    image = plan.images[0]
-    plan = plan.with_images([replace(image, skin_line=(P(0, 90), P(639, 90)))])
-    m = measure_plan(plan, calibrations)
+def test_measure_plan_uses_the_images_skin_line_through_the_calibration_in_force():
+    plan, _ = _plan()
+    image = replace(plan.images[0], skin_line=(P(0, 90), P(639, 90)))
+    plan = plan.with_images([image])
+    facts = ImageFacts(480, 640, 1, ANISO)
+    m = measure_plan(plan, {"img": calibration_in_force(facts, image)})
     assert m.target_depths["t1"].value == pytest.approx(150 * 0.2)
+    # A calibration that is not the one in force (the file's alone) is refused, loudly.
+    with pytest.raises(ValueError, match="in force"):
+        measure_plan(plan, {"img": ANISO})

@@ -10,8 +10,9 @@ import pytest
 
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.image_calibration import ImageFacts, calibration_in_force
 from prolo_planner.core.limits import ClinicLimits
-from prolo_planner.core.measure import measure_plan
+from prolo_planner.core.measure import measure_plan, target_depth
 from prolo_planner.core.overlay import (
     ALL_KINDS,
     annotation_points,
@@ -51,6 +52,7 @@ from prolo_planner.core.plan import (
     ZoneShape,
 )
 from prolo_planner.core.safety import check_plan
+from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
 from tests.conftest import SAMPLE_IMAGES
 
@@ -59,13 +61,18 @@ STYLE = OverlayStyle()
 
 
 @pytest.fixture(scope="module")
-def calibration() -> Calibration:
-    """The real file's calibration: one region x 91-605, y 60-459."""
+def lumbar_facts() -> ImageFacts:
+    """The real file's facts: one region x 91-605, y 60-459, the convex fan found in it."""
     source = open_image(LUMBAR)
     try:
-        return source.calibration
+        return image_facts(source)
     finally:
         source.close()
+
+
+@pytest.fixture(scope="module")
+def calibration(lumbar_facts: ImageFacts) -> Calibration:
+    return lumbar_facts.calibration
 
 
 @pytest.fixture
@@ -74,10 +81,25 @@ def image() -> ImagePlan:
 
 
 def draw(plan: Plan, image: ImagePlan, calibration: Calibration, frame=None, **kw):
+    # The calibration in force: the file's (or the one given) with the fan found in the image.
+    source = open_image(LUMBAR)
+    try:
+        facts = replace(image_facts(source), calibration=calibration)
+    finally:
+        source.close()
+    calibration = calibration_in_force(facts, image)
     calibrations = {image.id: calibration}
     measurements = measure_plan(plan, calibrations)
     warnings = check_plan(replace(plan, patient_weight_kg=70.0), calibrations, ClinicLimits())
     return overlay_for(plan, image.id, frame, calibration, measurements, warnings, **kw)
+
+
+def in_force(calibration: Calibration, image: ImagePlan) -> Calibration:
+    source = open_image(LUMBAR)
+    try:
+        return calibration_in_force(replace(image_facts(source), calibration=calibration), image)
+    finally:
+        source.close()
 
 
 def of(primitives, annotation_id: str, kind: type | None = None) -> list:
@@ -103,9 +125,9 @@ def test_a_target_is_a_marker_with_its_name_and_depth(image, calibration) -> Non
     (marker,) = of(drawn, t.id, TargetMarker)
     assert marker.centre == Point(300, 250) and marker.status is SiteStatus.PLANNED
     assert marker.colour == STYLE.target
-    # Below the transducer face: the lumbar sample (convex probe) sets it by ReferencePixelY0.
-    depth = (250 - calibration.regions[0].depth_origin_y) * spacing(calibration)
-    assert texts(drawn, t.id) == [f"L4-L5 interspinous · {depth:.1f} mm deep"]
+    # Below the transducer face along the beam: the label shows the measured depth.
+    depth = target_depth(t.position, in_force(calibration, image))
+    assert texts(drawn, t.id) == [f"L4-L5 interspinous · {depth.value:.1f} mm deep"]
     (label,) = of(drawn, t.id, Label)
     assert label.anchor == t.position and label.placement is Placement.RIGHT
     assert label.box == STYLE.label_box  # a dark box: readable on bright and dark pixels
@@ -145,8 +167,12 @@ def test_a_needle_path_runs_to_its_target_with_length_and_angle(image, calibrati
     assert (line.a, line.b) == (Point(220, 80), Point(300, 250))
     assert line.pen.dash is Dash.SOLID and line.role is Role.NEEDLE_PATH
     mm = math.hypot(80, 170) * spacing(calibration)
-    angle = math.degrees(math.atan2(170, 80))
-    assert texts(drawn, p.id)[0].splitlines()[0] == f"{mm:.1f} mm · {angle:.0f}°"
+    # To the face where the target's beam meets it: 90 degrees less the needle's angle to the
+    # beam, which on this convex probe runs from the apex found in the image.
+    apex = in_force(calibration, image).regions[0].probe.apex
+    beam = math.degrees(math.atan2(300 - apex.x, 250 - apex.y))
+    to_beam = math.degrees(math.atan2(80, 170)) - beam
+    assert texts(drawn, p.id)[0].splitlines()[0] == f"{mm:.1f} mm · {90 - to_beam:.0f}°"
 
 
 def test_an_out_of_plane_path_is_dashed(image, calibration) -> None:
@@ -180,7 +206,8 @@ def test_a_path_through_an_artery_is_red_and_says_so(image, calibration) -> None
     assert of(drawn, p.id, Line)[0].pen.colour == STYLE.warning
     assert texts(drawn, p.id)[0].splitlines()[1] == f"⚠ {gap_mm:.1f} mm from segmental artery"
     # Far away and shallow: the path's own colour, one line of label.
-    far = replace(p, entry=Point(520, 150))
+    # In plane from beside the probe's end (on the skin line extended), shallow enough to see.
+    far = replace(p, entry=Point(610, 60), needle_length_mm=80)
     drawn = draw(Plan((image,), (t, far, artery)), image, calibration)
     assert of(drawn, p.id, Line)[0].pen.colour == STYLE.needle_path
     assert len(texts(drawn, p.id)[0].splitlines()) == 1
@@ -269,7 +296,11 @@ def test_the_skin_line_is_drawn_and_measured_from(image, calibration) -> None:
     drawn = draw(Plan((skin_image,), (t,)), skin_image, calibration)
     (line,) = of(drawn, image.id, Line)
     assert (line.a, line.b, line.role) == (Point(100, 100), Point(500, 100), Role.SKIN_LINE)
-    assert texts(drawn, t.id) == [f"ligament · {150 * spacing(calibration):.1f} mm deep"]
+    # Straight below the skin line's row 100 would be 150 rows; along the convex probe's beam
+    # the measured depth is what the label says.
+    depth = target_depth(t.position, in_force(calibration, skin_image))
+    assert depth.value != pytest.approx(150 * spacing(calibration), abs=0.05)
+    assert texts(drawn, t.id) == [f"ligament · {depth.value:.1f} mm deep"]
     hidden = draw(
         Plan((skin_image,), (t,)),
         skin_image,
@@ -351,3 +382,26 @@ def test_annotation_points_place_each_kind(image) -> None:
         Point(230, 200),
         Point(230, 240),
     }
+
+
+def test_an_entry_beyond_the_image_end_is_dashed_outside_and_solid_inside(
+    image, calibration
+) -> None:
+    t = Target(image.id, Point(400, 250))
+    p = NeedlePath(image.id, Point(700, 70), t.id)  # 60 columns right of the 640-wide image
+    drawn = draw(Plan((image,), (t, p)), image, calibration, image_size=(640, 480))
+    outside, inside = of(drawn, p.id, Line)
+    # The path enters the image at column 640: 60 of its 300 columns, a fifth of the way.
+    crossing = Point(640, 70 + (250 - 70) * 60 / 300)
+    assert (outside.a, outside.b, outside.pen.dash) == (Point(700, 70), crossing, Dash.DASHED)
+    assert (inside.a, inside.b, inside.pen.dash) == (crossing, Point(400, 250), Dash.SOLID)
+    (label,) = of(drawn, p.id, Label)
+    assert 0 <= label.anchor.x <= 640  # the length sits beside the part that is seen
+    # Without the image's size (a preview), one line as before.
+    assert len(of(draw(Plan((image,), (t, p)), image, calibration), p.id, Line)) == 1
+
+
+def test_a_target_above_the_face_says_so_and_shows_no_depth(image, calibration) -> None:
+    t = Target(image.id, Point(342, 70), name="misplaced")  # above the face's row 82
+    drawn = draw(Plan((image,), (t,)), image, calibration)
+    assert texts(drawn, t.id) == ["misplaced · above the skin ⚠"]

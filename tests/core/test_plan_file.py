@@ -30,6 +30,8 @@ from prolo_planner.core.plan import (
     NeedlePath,
     Plan,
     ProbeOrientation,
+    ProbeSetting,
+    ProbeShape,
     Side,
     SiteStatus,
     Target,
@@ -67,7 +69,7 @@ def test_a_sample_exists_for_every_version_and_each_loads():
     versions = sorted(
         json.loads(p.read_text())["format_version"] for p in SAMPLES.glob("plan-*.json")
     )
-    assert versions == ["0.9", PLAN_FORMAT_VERSION]
+    assert versions == ["0.9", "1.0", PLAN_FORMAT_VERSION]
     for path in SAMPLES.glob("plan-*.json"):
         loaded = read_plan_file(path)
         assert path.name == f"plan-{loaded.format_version}.json"
@@ -263,7 +265,7 @@ def test_a_newer_major_is_refused_and_a_newer_minor_is_read(tmp_path: Path):
         (lambda d: d.update(format="labelme"), "not a Prolo Planner plan (format 'labelme'"),
         (
             lambda d: d.update(format_version=1.0),
-            "format_version: expected text like '1.0', got 1.0",
+            "format_version: expected text like '1.1', got 1.0",
         ),
         (
             lambda d: d.update(format_version="0.5"),
@@ -581,9 +583,17 @@ def test_random_plans_round_trip_through_the_file(plan_folder: Path, drawn: Plan
     assert plan_from_document(json.loads(json.dumps(plan_to_document(plan)))).plan == plan
 
 
+def test_the_1_1_sample_carries_the_clinicians_probe_setting():
+    plan = load_plan(SAMPLES / "plan-1.1.json")
+    assert plan.images[0].probe == ProbeSetting(ProbeShape.CURVED, 50.0, 30.0, None)
+    assert plan.images[1].probe is None
+    # 1.0 had no probe key: its images read as "as found".
+    assert all(im.probe is None for im in load_plan(SAMPLES / "plan-1.0.json").images)
+
+
 def test_the_format_document_names_every_field_type_and_value():
     text = (TEST_DATA.parents[1] / "docs" / "plan-format.md").read_text(encoding="utf-8")
-    classes = [Plan, ImagePlan, ImageRef, ManualCalibration, Injectate, *TYPE_TAGS]
+    classes = [Plan, ImagePlan, ImageRef, ManualCalibration, ProbeSetting, Injectate, *TYPE_TAGS]
     for cls in classes:
         for f in dataclasses.fields(cls):
             if f.name not in ("extra", "file_extra", "images", "annotations"):
@@ -599,6 +609,7 @@ def test_the_format_document_names_every_field_type_and_value():
         Approach,
         ZoneShape,
         ProbeOrientation,
+        ProbeShape,
     )
     for enum in enums:
         for member in enum:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from prolo_planner.core.calibration import (
+    ACROSS_REGIONS,
     Calibration,
     CalibrationSource,
     RegionUnits,
@@ -229,8 +230,7 @@ def test_path_across_dual_view_regions_of_different_spacing_is_flagged():
     (w,) = run(check_millimetres, plan, DUAL, {"img": DUAL})
     assert (w.code, w.annotation_ids) == (WarningCode.NO_MILLIMETRES, ("p1",))
     assert w.message == (
-        "Needle path to 'L4-L5 interspinous': no millimetres "
-        "(ends lie in regions of different spacing), shown in pixels"
+        f"Needle path to 'L4-L5 interspinous': no millimetres ({ACROSS_REGIONS}), shown in pixels"
     )
     same_half = plan_of(target(at=(400, 300)), path(entry=(350, 40)))
     assert run(check_millimetres, same_half, DUAL, {"img": DUAL}) == ()
@@ -249,7 +249,7 @@ def test_target_in_the_banner_has_its_depth_flagged():
     found = run(check_millimetres, plan, ANISO, {"img": ANISO})
     assert [w.message for w in found] == [
         "Depth of target 'L4-L5 interspinous': no millimetres "
-        "(the target lies outside the calibrated regions), shown in pixels",
+        "(the target lies outside the calibrated regions), no depth",
         "Caliper 'banner': no millimetres (an end lies outside the calibrated regions), "
         "shown in pixels",
     ]

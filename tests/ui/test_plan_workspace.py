@@ -47,7 +47,9 @@ def test_an_opened_image_joins_the_plan_as_one_undo_step(qtbot, window) -> None:
     assert window.current_image_id() == image.id
     assert window.plan.undo_stack.text(0) == "Add image 'lumbar_long_axis_rgb.dcm'"
     # The file's own calibration feeds the plan's measurements.
-    assert window.plan.calibration(image.id) == source.calibration
+    in_force = window.plan.calibration(image.id)
+    assert [r.spacing for r in in_force.regions] == [r.spacing for r in source.calibration.regions]
+    assert in_force.regions[0].probe is not None  # the geometry the file and image give
     caliper = add(window, Caliper(image.id, Point(120, 100), Point(120, 200)))
     measured = window.plan.measurements.calipers[caliper.id]
     assert measured.units is Units.MM

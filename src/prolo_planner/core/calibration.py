@@ -2,7 +2,11 @@
 
 Ultrasound DICOM carries calibration per region (Sequence of Ultrasound Regions); other
 modalities carry PixelSpacing; videos and frame grabs are calibrated by the clinician.
-A distance gets millimetres only when both ends lie in calibrated regions of the same spacing.
+Each region is its own patient space: a distance gets millimetres only when both ends lie in
+one space (a region, with any region nested in it at the same spacing), never across the two
+halves of a dual view, whatever their spacing. The calibration in force for an image (the
+file's or the clinician's, with the probe geometry and skin line) is made by
+core/image_calibration.py; depth along the beam is core/probe.py.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
-from prolo_planner.core.geometry import Point, pixel_distance
+from prolo_planner.core.geometry import Point, pixel_distance, segment_crosses_polygon
+from prolo_planner.core.plan import ProbeShape
+from prolo_planner.core.probe import ON_SURFACE, Origin, ProbeGeometry, SkinLine
 
 #: Relative tolerance under which two spacings count as the same.
 SPACING_TOLERANCE = 1e-6
@@ -62,10 +68,12 @@ class UltrasoundRegion:
     delta_x: float
     delta_y: float
     data_type: int = 0
-    #: ReferencePixelY0 (0018,6022), relative to the region's top; with
-    #: ReferencePhysicalLocationY0 (0018,602A, cm) it places depth zero: the transducer face.
+    #: ReferencePixelX0/Y0 (0018,6020/6022), relative to the region's top-left corner; with
+    #: ReferencePixelPhysicalValueY (0018,602A, in the region's units) they place depth zero,
+    #: the transducer face, on the probe's centre beam.
     reference_pixel_y0: float | None = None
     reference_physical_y0: float | None = None
+    reference_pixel_x0: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +87,14 @@ class CalibratedRegion:
     mm_per_px_x: float
     mm_per_px_y: float
     label: str = ""
-    #: Image row (fractional) where ultrasound depth is zero, when the file says; else the
-    #: region's top row. A convex probe's sector starts below its region's top.
+    #: Image row (fractional) where ultrasound depth is zero, when the file says (its reference
+    #: pixel and physical value). A convex probe's sector starts below its region's top.
     depth_zero_y: float | None = None
-
-    @property
-    def depth_origin_y(self) -> float:
-        return self.y0 if self.depth_zero_y is None else self.depth_zero_y
+    #: Image column of the file's reference pixel: the centre beam of a convex probe.
+    reference_x: float | None = None
+    #: The probe geometry in force (core/image_calibration.py sets it); None in a file's own
+    #: calibration before it is resolved.
+    probe: ProbeGeometry | None = None
 
     def contains(self, p: Point) -> bool:
         return self.x0 <= p.x < self.x1 + 1 and self.y0 <= p.y < self.y1 + 1
@@ -93,6 +102,26 @@ class CalibratedRegion:
     @property
     def area(self) -> int:
         return (self.x1 - self.x0 + 1) * (self.y1 - self.y0 + 1)
+
+    @property
+    def depth_origin_y(self) -> float:
+        """The row of depth zero on the centre beam: the geometry's, else the file's, else the
+        region's top."""
+        if self.probe is not None:
+            return self.probe.zero_y
+        return self.y0 if self.depth_zero_y is None else self.depth_zero_y
+
+    @property
+    def spacing(self) -> tuple[float, float]:
+        return self.mm_per_px_x, self.mm_per_px_y
+
+    def encloses(self, other: CalibratedRegion) -> bool:
+        return (
+            self.x0 <= other.x0
+            and self.y0 <= other.y0
+            and other.x1 <= self.x1
+            and other.y1 <= self.y1
+        )
 
     def same_spacing(self, other: CalibratedRegion) -> bool:
         return math.isclose(
@@ -122,6 +151,28 @@ class Distance:
         return f"{self.pixels:.0f} px"
 
 
+#: Why no millimetres between two points of separate regions (DOMAIN.md: two scans).
+ACROSS_REGIONS = (
+    "the points lie in different regions (separate scans, like the halves of a dual view): "
+    "no distance between them is real"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Depth:
+    """A point's depth along the beam below depth zero, or why it has none.
+
+    `value` is in mm when `mm` is True, else in pixels (with `problem` saying why no mm);
+    None when there is no depth to give (`problem` says why: above the face, outside the
+    regions...). `above` marks a point above the face or the skin line: outside the tissue.
+    """
+
+    value: float | None
+    mm: bool
+    problem: str | None = None
+    above: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     source: CalibrationSource
@@ -129,11 +180,18 @@ class Calibration:
     #: Why regions of the file were clamped or not used, for the provenance display.
     notes: tuple[str, ...] = ()
     detail: str = ""
+    #: TransducerType (0018,6031) as the file gives it ("CURVED LINEAR", "LINEAR", ...).
+    transducer_type: str = ""
+    #: The clinician's skin line in force: depth zero along each beam where drawn.
+    skin_line: SkinLine | None = None
     _by_area: tuple[CalibratedRegion, ...] = field(init=False, repr=False, compare=False)
+    _space: dict[CalibratedRegion, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Smallest region first, so a nested region wins over the one around it.
-        object.__setattr__(self, "_by_area", tuple(sorted(self.regions, key=lambda r: r.area)))
+        by_area = tuple(sorted(self.regions, key=lambda r: r.area))
+        object.__setattr__(self, "_by_area", by_area)
+        object.__setattr__(self, "_space", _spaces(by_area))
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -209,7 +267,15 @@ class Calibration:
                 )
             kept.append(
                 CalibratedRegion(
-                    x0, y0, x1, y1, 10.0 * r.delta_x, 10.0 * r.delta_y, label, _depth_zero(r)
+                    x0,
+                    y0,
+                    x1,
+                    y1,
+                    10.0 * r.delta_x,
+                    10.0 * r.delta_y,
+                    label,
+                    _depth_zero(r),
+                    _reference_x(r),
                 )
             )
         if not kept:
@@ -227,25 +293,113 @@ class Calibration:
                 return region
         return None
 
+    def same_space(self, a: CalibratedRegion, b: CalibratedRegion) -> bool:
+        """Whether two regions are one patient space: the same region, or one nested in the
+        other at the same spacing (a colour box on its B-mode)."""
+        return a is b or a == b or self._space.get(a, -1) == self._space.get(b, -2)
+
+    def region_of(self, points: Iterable[Point]) -> CalibratedRegion | str:
+        """The one region (space) all points lie in, or the reason there is none."""
+        pts = list(points)
+        if not pts:
+            raise ValueError("a measurement needs at least one point")
+        if not self.regions:
+            return "image not calibrated"
+        found = [self.region_at(p) for p in pts]
+        if any(r is None for r in found):
+            return "a point lies outside the calibrated regions"
+        first = found[0]
+        assert first is not None
+        for r in found[1:]:
+            assert r is not None
+            if not self.same_space(first, r):
+                return ACROSS_REGIONS
+        return first
+
+    def region_of_path(
+        self, entry: Point, end: Point, others: Iterable[Point] = ()
+    ) -> CalibratedRegion | str:
+        """The region of a needle path (its end, the target, and `others` such as a zone's
+        points). The entry may lie outside every region, even outside the image, on the skin
+        beside the probe's end: then the path borrows its target's region, provided it passes
+        through no region of another space on its way."""
+        region = self.region_of([end, *others])
+        if isinstance(region, str):
+            return region
+        at_entry = self.region_at(entry)
+        if at_entry is not None:
+            return region if self.same_space(region, at_entry) else ACROSS_REGIONS
+        for other in self.regions:
+            if self.same_space(region, other):
+                continue
+            box = (
+                Point(other.x0, other.y0),
+                Point(other.x1 + 1, other.y0),
+                Point(other.x1 + 1, other.y1 + 1),
+                Point(other.x0, other.y1 + 1),
+            )
+            if segment_crosses_polygon(entry, end, box):
+                return ACROSS_REGIONS
+        return region
+
     def measure(self, a: Point, b: Point) -> Distance:
         px = pixel_distance(a, b)
-        if not self.regions:
-            return Distance(px, None, "image not calibrated")
-        ra, rb = self.region_at(a), self.region_at(b)
-        if ra is None or rb is None:
-            return Distance(px, None, "an end lies outside the calibrated regions")
-        if ra is not rb and not ra.same_spacing(rb):
-            return Distance(px, None, "ends lie in regions of different spacing")
-        mm = math.hypot((b.x - a.x) * ra.mm_per_px_x, (b.y - a.y) * ra.mm_per_px_y)
+        region = self.region_of([a, b])
+        if isinstance(region, str):
+            if region.startswith("a point"):
+                region = "an end lies outside the calibrated regions"
+            return Distance(px, None, region)
+        mm = math.hypot((b.x - a.x) * region.mm_per_px_x, (b.y - a.y) * region.mm_per_px_y)
         return Distance(px, mm)
 
+    def depth(self, p: Point, region: CalibratedRegion | None = None) -> Depth:
+        """Depth of p along its beam below the skin line if drawn, else below the face.
+
+        `region` measures a point that lies outside every region (a needle entry beside the
+        probe) with that region's spacing and geometry.
+        """
+        if not self.regions:
+            return self._pixel_depth(p)
+        region = region or self.region_at(p)
+        if region is None:
+            return Depth(None, False, "the point lies outside the calibrated regions")
+        probe = region.probe or _file_probe(region)
+        spacing = region.spacing
+        if self.skin_line is not None:
+            value = probe.skin_depth(p, self.skin_line, spacing)
+            if value is None:
+                return Depth(None, False, "the beam through the point never meets the skin line")
+            where = "the skin line"
+        else:
+            value = probe.face_depth(p, spacing)
+            where = "the transducer face"
+        if value < -ON_SURFACE:
+            return Depth(None, False, f"the point lies above {where}: outside the tissue", True)
+        return Depth(max(value, 0.0), True)
+
+    def _pixel_depth(self, p: Point) -> Depth:
+        # Uncalibrated: pixels straight down from the skin line when drawn, else from the top.
+        problem = "image not calibrated"
+        if self.skin_line is None:
+            return Depth(max(p.y, 0.0), False, problem)
+        probe = ProbeGeometry(ProbeShape.LINEAR, 0.0, 0.0, 0.0)
+        value = probe.skin_depth(p, self.skin_line, (1.0, 1.0))
+        if value is None:
+            return Depth(None, False, "the beam through the point never meets the skin line")
+        if value < -ON_SURFACE:
+            why = "the point lies above the skin line: outside the tissue"
+            return Depth(None, False, why, True)
+        return Depth(max(value, 0.0), False, problem)
+
     def mm_at(self, p: Point) -> tuple[float, float] | None:
-        """Millimetres of p across from its region's left edge and down from depth zero."""
+        """Millimetres of p across from its region's left edge and its depth along the beam
+        (None where p lies above the face or the skin line)."""
         region = self.region_at(p)
         if region is None:
             return None
-        depth = (p.y - region.depth_origin_y) * region.mm_per_px_y
-        return (p.x - region.x0) * region.mm_per_px_x, depth
+        depth = self.depth(p, region)
+        across = (p.x - region.x0) * region.mm_per_px_x
+        return across, (depth.value if depth.value is not None and depth.mm else math.nan)
 
     def provenance(self) -> str:
         """One line for the clinician: where the millimetres come from, or why there are none."""
@@ -272,7 +426,9 @@ class Calibration:
 
 
 def _depth_zero(r: UltrasoundRegion) -> float | None:
-    """The image row of depth zero: ReferencePixelY0 is where ReferencePhysicalLocationY0 lies."""
+    """The image row of depth zero: ReferencePixelY0 is where ReferencePixelPhysicalValueY
+    lies, so zero is PhysicalValueY / PhysicalDeltaY rows above it (both in the region's
+    units, centimetres here)."""
     if r.reference_pixel_y0 is None or not math.isfinite(r.reference_pixel_y0):
         return None
     physical_cm = r.reference_physical_y0 or 0.0
@@ -281,6 +437,40 @@ def _depth_zero(r: UltrasoundRegion) -> float | None:
     zero = r.min_y0 + r.reference_pixel_y0 - physical_cm / r.delta_y
     # A reference far outside the region is a vendor's oddity, not a depth origin to trust.
     return zero if r.min_y0 <= zero <= r.max_y1 else None
+
+
+def _reference_x(r: UltrasoundRegion) -> float | None:
+    """The image column of the reference pixel, when it lies inside the region."""
+    if r.reference_pixel_x0 is None or not math.isfinite(r.reference_pixel_x0):
+        return None
+    x = r.min_x0 + r.reference_pixel_x0
+    return x if r.min_x0 <= x <= r.max_x1 else None
+
+
+def _spaces(by_area: tuple[CalibratedRegion, ...]) -> dict[CalibratedRegion, int]:
+    """Number each region's patient space: a region enclosed by a larger one of the same
+    spacing shares its space; any other region is a space of its own."""
+    space: dict[CalibratedRegion, int] = {}
+    for n, region in enumerate(reversed(by_area)):  # largest first
+        outer = next(
+            (other for other in space if other.encloses(region) and other.same_spacing(region)),
+            None,
+        )
+        space[region] = space[outer] if outer is not None else n
+    return space
+
+
+def _file_probe(region: CalibratedRegion) -> ProbeGeometry:
+    """A region not resolved by core/image_calibration: straight down from its depth zero."""
+    if region.depth_zero_y is not None:
+        return ProbeGeometry(
+            ProbeShape.LINEAR,
+            region.reference_x if region.reference_x is not None else (region.x0 + region.x1) / 2,
+            region.depth_zero_y,
+            region.depth_zero_y,
+            zero_from=Origin.FILE,
+        )
+    return ProbeGeometry(ProbeShape.LINEAR, (region.x0 + region.x1) / 2, region.y0, region.y0)
 
 
 def _positive(v: float) -> bool:

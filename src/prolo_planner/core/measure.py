@@ -1,24 +1,26 @@
 """Measurements derived from a plan: path lengths, depths, angles and clearances, in mm.
 
-Everything is computed afresh from the pixels and the image's calibration, as data. A
-measurement is made in millimetres only when all of its points lie in calibrated regions of one
-spacing; then the pixels are scaled to millimetres first, so angles and distances are right on
-images whose pixels are not square. Otherwise it comes in pixels, with the calibration's reason.
+Everything is computed afresh from the pixels and the image's calibration in force, as data. A
+measurement is made in millimetres only when all of its points lie in one region's space (a
+needle entry beside the probe borrows its target's region); then the pixels are scaled to
+millimetres first, so angles and distances are right on images whose pixels are not square.
+Otherwise it comes in pixels, with the calibration's reason. Depth runs along the beam
+(core/probe.py) and is never negative: a target above the skin gets a NoValue with the reason.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from prolo_planner.core.calibration import SPACING_TOLERANCE, Calibration
+from prolo_planner.core.calibration import CalibratedRegion, Calibration
 from prolo_planner.core.geometry import (
     Point,
     angle_between,
-    point_line_distance,
+    pixel_distance,
     segment_crosses_ellipse,
     segment_crosses_polygon,
     segment_ellipse_distance,
@@ -31,11 +33,12 @@ from prolo_planner.core.plan import (
     Caliper,
     NeedlePath,
     Plan,
+    ProbeShape,
     Target,
     ZoneShape,
 )
+from prolo_planner.core.probe import ProbeGeometry
 
-SkinLine = tuple[Point, Point]
 Spacing = tuple[float, float]  # mm per pixel across (x) and down (y)
 
 
@@ -63,6 +66,19 @@ class Measurement:
 
 
 @dataclass(frozen=True, slots=True)
+class NoValue:
+    """A measurement that has no number, and why (a target above the skin line, or outside
+    every region): shown as a warning, never as a value."""
+
+    name: str
+    reason: str
+    above: bool = False  # the point lies above the face or the skin line
+
+    def text(self) -> str:
+        return "above the skin" if self.above else "no depth"
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneDistance:
     """How close a needle path comes to one avoid zone; 0 when it touches or crosses it."""
 
@@ -78,10 +94,16 @@ class ZoneDistance:
 class PathGeometry:
     path_id: str
     target_id: str
-    length: Measurement
-    depth: Measurement  # of the path's target below the skin
+    length: Measurement  # the whole path, skin entry to target
+    depth: Measurement | None  # of the path's target below the skin (None: see no_depth)
     angle_deg: Measurement | None  # None when the path has no length
     zone_distances: tuple[ZoneDistance, ...] = ()
+    #: Signed mm of the entry below the skin (negative above it); None without millimetres.
+    entry_depth_mm: float | None = None
+
+    @property
+    def entry_below_skin(self) -> bool:
+        return self.entry_depth_mm is not None and self.entry_depth_mm > ENTRY_ON_SKIN_MM
 
     def zone(self, zone_id: str) -> ZoneDistance | None:
         return next((z for z in self.zone_distances if z.zone_id == zone_id), None)
@@ -95,6 +117,8 @@ class PlanMeasurements:
     target_depths: Mapping[str, Measurement]
     calipers: Mapping[str, Measurement]
     angles: Mapping[str, Measurement]
+    #: Targets with no depth to give, and why (above the skin line, outside the regions).
+    no_depth: Mapping[str, NoValue] = field(default_factory=lambda: MappingProxyType({}))
 
     def path(self, path_id: str) -> PathGeometry | None:
         return self.paths.get(path_id)
@@ -112,20 +136,18 @@ class PlanMeasurements:
 
 
 # -- millimetre space -----------------------------------------------------------------------
+#: A needle entry deeper than this below the skin (or the face) is flagged: the path then
+#: starts inside the tissue and understates the needle length.
+ENTRY_ON_SKIN_MM = 1.0
+
+#: Spacing of pixel space, for measurements that have no millimetres.
+PIXELS: Spacing = (1.0, 1.0)
+
+
 def common_spacing(calibration: Calibration, points: Iterable[Point]) -> Spacing | str:
-    """The spacing every point shares, or the calibration's reason why there is none."""
-    pts = list(points)
-    if not pts:
-        raise ValueError("a measurement needs at least one point")
-    first = pts[0]
-    for p in pts:
-        # Calibration.measure holds the one rule for when two points share millimetres.
-        problem = calibration.measure(first, p).problem
-        if problem is not None:
-            return problem
-    region = calibration.region_at(first)
-    assert region is not None  # measure() found no problem, so first lies in a region
-    return region.mm_per_px_x, region.mm_per_px_y
+    """The spacing every point shares (all in one region's space), or the reason there is none."""
+    region = calibration.region_of(points)
+    return region if isinstance(region, str) else region.spacing
 
 
 def to_mm(p: Point, spacing: Spacing) -> Point:
@@ -133,93 +155,79 @@ def to_mm(p: Point, spacing: Spacing) -> Point:
     return Point(p.x * spacing[0], p.y * spacing[1])
 
 
-def _skin_problem(calibration: Calibration, skin: SkinLine, spacing: Spacing) -> str | None:
-    # The skin lies on the transducer face, the top edge of the region, so a skin line drawn a
-    # pixel or two above it (in no region) is read with the region's spacing; only a region of
-    # another spacing (the other half of a dual view) makes it unusable.
-    for p in skin:
-        region = calibration.region_at(p)
-        if region is not None and not (
-            math.isclose(region.mm_per_px_x, spacing[0], rel_tol=SPACING_TOLERANCE)
-            and math.isclose(region.mm_per_px_y, spacing[1], rel_tol=SPACING_TOLERANCE)
-        ):
-            return "skin line and target lie in regions of different spacing"
-    return None
+def _probe(region: CalibratedRegion | str) -> ProbeGeometry:
+    if isinstance(region, str) or region.probe is None:
+        return ProbeGeometry(ProbeShape.LINEAR, 0.0, 0.0, 0.0)  # beams straight down
+    return region.probe
 
 
-def _usable_skin(skin: SkinLine | None) -> SkinLine | None:
-    # A skin line of two equal points has no direction: read as not drawn.
-    return skin if skin is not None and skin[0] != skin[1] else None
+def skin_entry(entry: Point, end: Point, calibration: Calibration) -> Point:
+    """The needle entry moved straight down onto the skin when it lies above it (dropped in
+    the banner, or in the air beside the probe's end); else unchanged."""
+    region = calibration.region_of_path(entry, end)
+    if isinstance(region, str):
+        return entry
+    surface = _probe(region).surface_y(entry.x, region.spacing, calibration.skin_line)
+    if surface is None or entry.y >= surface:
+        return entry
+    return Point(entry.x, surface)
 
 
 # -- one measurement at a time --------------------------------------------------------------
 def path_length(entry: Point, end: Point, calibration: Calibration) -> Measurement:
-    d = calibration.measure(entry, end)
-    if d.mm is not None:
-        return Measurement("needle path length", d.mm, Units.MM)
-    return Measurement("needle path length", d.pixels, Units.PX, d.problem)
+    """The whole path from skin entry to target, the entry possibly beside the probe."""
+    name = "needle path length"
+    region = calibration.region_of_path(entry, end)
+    if isinstance(region, str):
+        return Measurement(name, pixel_distance(entry, end), Units.PX, region)
+    sx, sy = region.spacing
+    return Measurement(name, math.hypot((end.x - entry.x) * sx, (end.y - entry.y) * sy), Units.MM)
 
 
-def target_depth(
-    position: Point, calibration: Calibration, skin_line: SkinLine | None = None
-) -> Measurement:
-    """Depth below the clinician's skin line, else below the transducer face.
+def target_depth(position: Point, calibration: Calibration) -> Measurement | NoValue:
+    """Depth along the beam below the clinician's skin line, else below the transducer face.
 
-    Ultrasound depth zero is the transducer face: the region's reference row when the file gives
-    one (ReferencePixelY0: a convex probe's sector starts below its region's top), else the top
-    row of the calibrated region holding the target; never the image's top edge with its banner.
+    Depth zero is the skin line when drawn, else the face: the clinician's 0 tick, the file's
+    reference pixel, the face found in the image, or (a guess) the region's top; never the
+    image's top edge with its banner. A point above it gets no number, only the reason.
     """
     name = "target depth"
-    skin = _usable_skin(skin_line)
-    spacing = common_spacing(calibration, [position])
-    problem = None
-    if isinstance(spacing, str):
-        problem = (
-            spacing
-            if not calibration.is_calibrated
-            else "the target lies outside the calibrated regions"
-        )
-    if skin is not None:
-        if isinstance(spacing, tuple):
-            problem = _skin_problem(calibration, skin, spacing)
-            if problem is None:
-                mm = point_line_distance(
-                    to_mm(position, spacing), to_mm(skin[0], spacing), to_mm(skin[1], spacing)
-                )
-                return Measurement(name, mm, Units.MM)
-        return Measurement(name, point_line_distance(position, *skin), Units.PX, problem)
-    region = calibration.region_at(position)
-    if region is not None and problem is None:
-        depth_px = position.y - region.depth_origin_y
-        return Measurement(name, depth_px * region.mm_per_px_y, Units.MM)
-    # No millimetres: pixels below the image's top edge.
-    return Measurement(name, max(0.0, position.y), Units.PX, problem)
+    depth = calibration.depth(position)
+    if depth.value is None:
+        reason = (depth.problem or "no depth").replace("the point", "the target")
+        return NoValue(name, reason, depth.above)
+    if depth.mm:
+        return Measurement(name, depth.value, Units.MM)
+    return Measurement(name, depth.value, Units.PX, depth.problem)
 
 
-def needle_angle(
-    entry: Point, end: Point, calibration: Calibration, skin_line: SkinLine | None = None
-) -> Measurement | None:
-    """Angle in degrees (0 to 90) between the path and the transducer face.
-
-    The face is the skin line when drawn, else the image's horizontal. None for a path of no
-    length, whose direction is undefined.
-    """
+def needle_angle(entry: Point, end: Point, calibration: Calibration) -> Measurement | None:
+    """Angle in degrees (0 to 90) between the path and the transducer face where the beam
+    through the target meets it: 90 degrees minus the angle between needle and beam, which
+    decides how well the needle reflects. None for a path of no length."""
     if entry == end:
         return None
     name = "needle angle to transducer face"
-    skin = _usable_skin(skin_line)
-    face_a, face_b = skin if skin is not None else (Point(0.0, 0.0), Point(1.0, 0.0))
-    spacing = common_spacing(calibration, [entry, end])
-    problem = spacing if isinstance(spacing, str) else None
-    if isinstance(spacing, tuple) and skin is not None:
-        problem = _skin_problem(calibration, skin, spacing)
-    if isinstance(spacing, tuple) and problem is None:
-        entry, end = to_mm(entry, spacing), to_mm(end, spacing)
-        face_a, face_b = to_mm(face_a, spacing), to_mm(face_b, spacing)
-    angle = angle_between(
-        (end.x - entry.x, end.y - entry.y), (face_b.x - face_a.x, face_b.y - face_a.y)
-    )
-    return Measurement(name, min(angle, 180.0 - angle), Units.DEGREES, problem)
+    region = calibration.region_of_path(entry, end)
+    problem = region if isinstance(region, str) else None
+    spacing = PIXELS if isinstance(region, str) else region.spacing
+    beam = _probe(region).beam(end, spacing)
+    needle = ((end.x - entry.x) * spacing[0], (end.y - entry.y) * spacing[1])
+    to_beam = angle_between(needle, beam)
+    to_beam = min(to_beam, 180.0 - to_beam)
+    return Measurement(name, 90.0 - to_beam, Units.DEGREES, problem)
+
+
+def entry_depth(entry: Point, end: Point, calibration: Calibration) -> float | None:
+    """How far (mm) the needle entry lies below the skin line, or below the body surface the
+    face presses when none is drawn (negative above it); None without millimetres."""
+    region = calibration.region_of_path(entry, end)
+    if isinstance(region, str):
+        return None
+    probe, spacing = _probe(region), region.spacing
+    if calibration.skin_line is not None:
+        return probe.skin_depth(entry, calibration.skin_line, spacing)
+    return probe.surface_depth(entry, spacing)
 
 
 def _zone_extent(zone: AvoidZone) -> tuple[Point, ...]:
@@ -258,11 +266,11 @@ def zone_distance(
         crosses = segment_crosses_polygon(entry, end, zone.points)
     # Scaling keeps which points touch, so crossing is decided once, in pixels.
     px = 0.0 if crosses else _zone_distance_in(entry, end, zone, (1.0, 1.0))
-    spacing = common_spacing(calibration, [entry, end, *_zone_extent(zone)])
+    region = calibration.region_of_path(entry, end, _zone_extent(zone))
     name = zone.name or zone.kind.value
-    if isinstance(spacing, str):
-        return ZoneDistance(zone.id, name, None, crosses, px, spacing)
-    mm = 0.0 if crosses else _zone_distance_in(entry, end, zone, spacing)
+    if isinstance(region, str):
+        return ZoneDistance(zone.id, name, None, crosses, px, region)
+    mm = 0.0 if crosses else _zone_distance_in(entry, end, zone, region.spacing)
     return ZoneDistance(zone.id, name, mm, crosses, px)
 
 
@@ -293,20 +301,23 @@ def share_frames(a: Annotation, b: Annotation) -> bool:
 
 
 def measure_image(plan: Plan, image_id: str, calibration: Calibration) -> PlanMeasurements:
-    """The measurements of one image's annotations with that image's calibration."""
-    try:
-        skin = plan.image(image_id).skin_line
-    except KeyError:
-        skin = None
+    """The measurements of one image's annotations with that image's calibration in force
+    (core/image_calibration.calibration_in_force: spacing, probe geometry and skin line)."""
+    _require_in_force(plan, image_id, calibration)
     on_image = [a for a in plan.annotations if a.image_id == image_id]
     zones = [a for a in on_image if isinstance(a, AvoidZone) and zone_is_measurable(a)]
     depths: dict[str, Measurement] = {}
+    no_depth: dict[str, NoValue] = {}
     paths: dict[str, PathGeometry] = {}
     calipers: dict[str, Measurement] = {}
     angles: dict[str, Measurement] = {}
     for a in on_image:
         if isinstance(a, Target) and a.position is not None:
-            depths[a.id] = target_depth(a.position, calibration, skin)
+            depth = target_depth(a.position, calibration)
+            if isinstance(depth, NoValue):
+                no_depth[a.id] = depth
+            else:
+                depths[a.id] = depth
         elif isinstance(a, Caliper):
             calipers[a.id] = caliper_distance(a, calibration)
         elif isinstance(a, AngleMeasurement) and (m := angle_measurement(a, calibration)):
@@ -323,28 +334,44 @@ def measure_image(plan: Plan, image_id: str, calibration: Calibration) -> PlanMe
             path_id=a.id,
             target_id=target.id,
             length=path_length(a.entry, end, calibration),
-            depth=depths[target.id],
-            angle_deg=needle_angle(a.entry, end, calibration, skin),
+            depth=depths.get(target.id),
+            angle_deg=needle_angle(a.entry, end, calibration),
             zone_distances=tuple(
                 zone_distance(a.entry, end, z, calibration) for z in zones if share_frames(a, z)
             ),
+            entry_depth_mm=entry_depth(a.entry, end, calibration),
         )
     return PlanMeasurements(
         MappingProxyType(paths),
         MappingProxyType(depths),
         MappingProxyType(calipers),
         MappingProxyType(angles),
+        MappingProxyType(no_depth),
     )
+
+
+def _require_in_force(plan: Plan, image_id: str, calibration: Calibration) -> None:
+    """A calibration without the image's skin line is not the one in force: measuring with it
+    would silently ignore the clinician's depth zero."""
+    try:
+        drawn = plan.image(image_id).skin_line
+    except KeyError:
+        return
+    if drawn is not None and drawn[0] != drawn[1] and calibration.skin_line != drawn:
+        raise ValueError(
+            f"image {image_id}: the calibration given is not the one in force (its skin line "
+            "is missing); make it with image_calibration.calibration_in_force"
+        )
 
 
 def measure_plan(plan: Plan, calibrations: Mapping[str, Calibration]) -> PlanMeasurements:
     """Every image's measurements; an image missing from `calibrations` counts as uncalibrated.
 
-    `calibrations` maps an ImagePlan id to the calibration in force (the file's, or the
-    clinician's manual one).
+    `calibrations` maps an ImagePlan id to the calibration in force (calibration_in_force).
     """
     paths: dict[str, PathGeometry] = {}
     depths: dict[str, Measurement] = {}
+    no_depth: dict[str, NoValue] = {}
     calipers: dict[str, Measurement] = {}
     angles: dict[str, Measurement] = {}
     image_ids = dict.fromkeys(
@@ -357,6 +384,7 @@ def measure_plan(plan: Plan, calibrations: Mapping[str, Calibration]) -> PlanMea
         one = measure_image(plan, image_id, calibration)
         paths.update(one.paths)
         depths.update(one.target_depths)
+        no_depth.update(one.no_depth)
         calipers.update(one.calipers)
         angles.update(one.angles)
     return PlanMeasurements(
@@ -364,4 +392,5 @@ def measure_plan(plan: Plan, calibrations: Mapping[str, Calibration]) -> PlanMea
         MappingProxyType(depths),
         MappingProxyType(calipers),
         MappingProxyType(angles),
+        MappingProxyType(no_depth),
     )

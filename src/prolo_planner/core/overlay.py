@@ -137,6 +137,7 @@ class _Context:
     style: OverlayStyle
     selected: frozenset[str]
     room: LabelRoom
+    image_size: tuple[int, int] | None = None
 
     def severity(self, annotation_id: str) -> Severity | None:
         return worst_severity(self.warnings, annotation_id)
@@ -187,8 +188,11 @@ def _target(t: Target, ctx: _Context, parts: _Parts) -> None:
     )
     text = target_title(t)
     depth = ctx.measurements.target_depths.get(t.id)
+    missing = ctx.measurements.no_depth.get(t.id)
     if depth is not None:
         text += f" · {measurement_text(depth)} deep"
+    elif missing is not None:
+        text += f" · {missing.text()} {NO_MM_MARK}"  # a reason, never a number
     if skipped:
         text += " (skipped)"
     elif t.status is SiteStatus.INJECTED:
@@ -212,7 +216,19 @@ def _path(p: NeedlePath, ctx: _Context, parts: _Parts) -> None:
     colour = style.skipped if skipped else ctx.colour(p.id, style.needle_path)
     dash = Dash.DASHED if p.approach is Approach.OUT_OF_PLANE else Dash.SOLID
     pen = Pen(colour, ctx.width(p.id, style.path_width), dash)
-    parts.body.append(Line(a=p.entry, b=end, pen=pen, annotation_id=p.id, role=Role.NEEDLE_PATH))
+    # In plane the needle enters beside the probe, maybe beyond the image's end: the part
+    # outside the image, where it is not seen, is dashed.
+    border = _image_crossing(p.entry, end, ctx.image_size)
+    if border is not None:
+        outside = Pen(colour, pen.width, Dash.DASHED)
+        parts.body.append(
+            Line(a=p.entry, b=border, pen=outside, annotation_id=p.id, role=Role.NEEDLE_PATH)
+        )
+        parts.body.append(Line(a=border, b=end, pen=pen, annotation_id=p.id, role=Role.NEEDLE_PATH))
+    else:
+        parts.body.append(
+            Line(a=p.entry, b=end, pen=pen, annotation_id=p.id, role=Role.NEEDLE_PATH)
+        )
     geometry = ctx.measurements.path(p.id)
     if geometry is not None:
         text = measurement_text(geometry.length)
@@ -223,12 +239,14 @@ def _path(p: NeedlePath, ctx: _Context, parts: _Parts) -> None:
             line = _path_warning_line(ctx.plan, worst, ctx.measurements, p.id)
             if line:
                 text += "\n" + line
-        # Beside the middle of the line on its right, else on its left, else further along.
-        offset, placement = side_offset(p.entry, end, 10.0)
+        # Beside the middle of the line's part in the image on its right, else on its left,
+        # else further along.
+        start = border or p.entry
+        offset, placement = side_offset(start, end, 10.0)
         mirrored = {Placement.RIGHT: Placement.LEFT, Placement.ABOVE: Placement.BELOW}
         other_side = (mirrored.get(placement, Placement.ABOVE), (-offset[0], -offset[1]))
         choices = tuple(
-            (Point(p.entry.x + (end.x - p.entry.x) * k, p.entry.y + (end.y - p.entry.y) * k), *side)
+            (Point(start.x + (end.x - start.x) * k, start.y + (end.y - start.y) * k), *side)
             for k in (0.5, 0.35, 0.65, 0.2, 0.8)
             for side in ((placement, offset), other_side)
         )
@@ -238,6 +256,27 @@ def _path(p: NeedlePath, ctx: _Context, parts: _Parts) -> None:
         )
     if p.id in ctx.selected:
         parts.handles.append(ctx.handle(p.entry, "entry", p.id))
+
+
+def _image_crossing(entry: Point, end: Point, size: tuple[int, int] | None) -> Point | None:
+    """Where a path from an entry outside the image enters it (None when the entry is inside,
+    the size unknown, or the path never enters)."""
+    if size is None:
+        return None
+    columns, rows = size
+
+    def inside(q: Point) -> bool:
+        return 0 <= q.x <= columns and 0 <= q.y <= rows
+
+    if inside(entry) or not inside(end):
+        return None
+    # Liang-Barsky: the largest parameter at which the segment crosses into the image.
+    dx, dy = end.x - entry.x, end.y - entry.y
+    t_in = 0.0
+    for p, q in ((-dx, entry.x), (dx, columns - entry.x), (-dy, entry.y), (dy, rows - entry.y)):
+        if p < 0:
+            t_in = max(t_in, q / p)
+    return Point(entry.x + t_in * dx, entry.y + t_in * dy)
 
 
 def ellipse_handles(corner: Point, opposite: Point) -> dict[str, Point]:
@@ -512,7 +551,9 @@ def overlay_for(
         _zone_box(a, calibration) for a in shown if isinstance(a, AvoidZone) and a.points
     )
     room = LabelRoom(style.label_size, style.target_radius + 6.0, targets, image_size, zone_boxes)
-    ctx = _Context(plan, calibration, measurements, found, style, frozenset(selected_ids), room)
+    ctx = _Context(
+        plan, calibration, measurements, found, style, frozenset(selected_ids), room, image_size
+    )
     groups: list[_Parts] = []
     if style.show_skin_line and (only_ids is None or image_id in only_ids):
         skin = _skin_line(plan, image_id, ctx)

@@ -71,6 +71,15 @@ class ZoneShape(StrEnum):
     ELLIPSE = "ellipse"  # points = (corner, opposite corner) of its axis-aligned bounding box
 
 
+class ProbeShape(StrEnum):
+    """How the beams run: parallel (linear array), or radiating from a virtual apex above the
+    image (curvilinear array; a phased array's sector is the same with a small face)."""
+
+    LINEAR = "linear"
+    CURVED = "curvilinear"
+    SECTOR = "sector"
+
+
 class ProbeOrientation(StrEnum):
     LONG_AXIS = "long axis"
     SHORT_AXIS = "short axis"
@@ -210,6 +219,22 @@ class ManualCalibration:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeSetting:
+    """What the clinician set of the probe's geometry; None keeps what the file or the image says.
+
+    `zero_y` is the image row of depth zero on the centre beam (the depth scale's 0 tick,
+    clicked); `radius_mm` the face radius of a curvilinear or sector probe; `centre_x` the
+    column of its centre beam.
+    """
+
+    shape: ProbeShape | None = None
+    radius_mm: float | None = None
+    zero_y: float | None = None
+    centre_x: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ImageRef:
     """Which image file a plan's annotations lie on, found again by UID, content or path."""
 
@@ -230,9 +255,12 @@ class ImagePlan:
     probe_orientation: ProbeOrientation = ProbeOrientation.UNSPECIFIED
     body_marker: str = ""
     key_frames: tuple[int, ...] = ()
-    #: The skin surface the clinician drew; depth is measured below it (else below the image top).
+    #: The skin surface the clinician drew; depth is measured along the beam below it (else
+    #: below the transducer face).
     skin_line: tuple[Point, Point] | None = None
     manual_calibration: ManualCalibration | None = None
+    #: The clinician's corrections of the probe geometry and depth zero (None: as found).
+    probe: ProbeSetting | None = None
     id: str = field(default_factory=new_id)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 

@@ -19,8 +19,9 @@ from pathlib import PurePath
 
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.dose import SessionDose, session_dose
+from prolo_planner.core.image_calibration import guessed_zero
 from prolo_planner.core.limits import ClinicLimits
-from prolo_planner.core.measure import PlanMeasurements, measure_plan
+from prolo_planner.core.measure import ENTRY_ON_SKIN_MM, PlanMeasurements, measure_plan
 from prolo_planner.core.plan import (
     Anaesthetic,
     AngleMeasurement,
@@ -54,6 +55,9 @@ class WarningCode(StrEnum):
     NEEDLE_TOO_SHORT = "needle-too-short"
     NEEDLE_TOO_LONG = "needle-too-long"
     IN_PLANE_TOO_STEEP = "in-plane-too-steep"
+    ENTRY_BELOW_SKIN = "entry-below-skin"
+    TARGET_ABOVE_SKIN = "target-above-skin"
+    DEPTH_ZERO_GUESSED = "depth-zero-guessed"
     NO_MILLIMETRES = "no-millimetres"
     IMAGE_NOT_CALIBRATED = "image-not-calibrated"
     ANAESTHETIC_ABOVE_WEIGHT_LIMIT = "anaesthetic-above-weight-limit"
@@ -219,6 +223,70 @@ def check_in_plane_angle(
     return tuple(out)
 
 
+def check_entry_on_skin(plan: Plan, measurements: PlanMeasurements) -> Warnings:
+    """A needle entry below the skin line (or the face): the path starts inside the tissue, so
+    its length and the needle it calls for are short."""
+    out: list[SafetyWarning] = []
+    for path, target in _checked_paths(plan):
+        geometry = measurements.path(path.id)
+        if geometry is None or not geometry.entry_below_skin:
+            continue
+        assert geometry.entry_depth_mm is not None
+        out.append(
+            SafetyWarning(
+                WarningCode.ENTRY_BELOW_SKIN,
+                Severity.WARNING,
+                (path.id,),
+                f"The entry of the needle path to {target_label(target)} lies "
+                f"{_mm(geometry.entry_depth_mm)} below the skin (more than "
+                f"{ENTRY_ON_SKIN_MM:g} mm): drag it onto the skin line, beside the probe for an "
+                "in-plane approach",
+            )
+        )
+    return tuple(out)
+
+
+def check_targets_below_skin(plan: Plan, measurements: PlanMeasurements) -> Warnings:
+    """A target above the transducer face or the skin line: outside the tissue, no depth."""
+    out: list[SafetyWarning] = []
+    for t in plan.targets():
+        missing = measurements.no_depth.get(t.id)
+        if missing is None or not missing.above or t.status is SiteStatus.SKIPPED:
+            continue
+        out.append(
+            SafetyWarning(
+                WarningCode.TARGET_ABOVE_SKIN,
+                Severity.WARNING,
+                (t.id, *(p.id for p in plan.paths_to(t.id))),
+                f"Target {target_label(t)}: {missing.reason}; it has no depth",
+            )
+        )
+    return tuple(out)
+
+
+def check_depth_zero(plan: Plan, calibrations: Mapping[str, Calibration]) -> Warnings:
+    """Depths on an image whose depth zero is only a guess (the region's top row)."""
+    out: list[SafetyWarning] = []
+    for image in plan.images:
+        calibration = calibrations.get(image.id)
+        points = tuple(
+            t.position for t in plan.targets() if t.image_id == image.id and t.position is not None
+        )
+        if calibration is None or not points or not guessed_zero(calibration, points):
+            continue
+        out.append(
+            SafetyWarning(
+                WarningCode.DEPTH_ZERO_GUESSED,
+                Severity.WARNING,
+                (image.id,),
+                f"Depth zero on {_image_label(plan, image.id)} is a guess (the top of the "
+                "region): neither the file nor the image shows where the transducer face is. "
+                "Draw the skin line, or click the depth scale's 0 tick",
+            )
+        )
+    return tuple(out)
+
+
 def _image_label(plan: Plan, image_id: str) -> str:
     try:
         name = PurePath(plan.image(image_id).ref.path).name
@@ -247,6 +315,9 @@ def _problems_of(a: Annotation, measurements: PlanMeasurements) -> list[str]:
         found.append(geometry.angle_deg.problem if geometry.angle_deg else None)
         found += [z.problem for z in geometry.zone_distances]
         return [p for p in found if p]
+    missing = measurements.no_depth.get(a.id)
+    if missing is not None and not missing.above:
+        return [missing.reason]  # above the skin has a warning of its own
     # A target's depth, a caliper, an angle: one measurement each.
     return [m.problem for m in measurements.of(a.id) if m.problem]
 
@@ -282,12 +353,13 @@ def check_millimetres(
             continue
         for a, problems in flagged:
             why = "; ".join(dict.fromkeys(problems))
+            shown = "no depth" if a.id in measurements.no_depth else "shown in pixels"
             out.append(
                 SafetyWarning(
                     WarningCode.NO_MILLIMETRES,
                     Severity.WARNING,
                     (a.id,),
-                    f"{_annotation_label(plan, a)}: no millimetres ({why}), shown in pixels",
+                    f"{_annotation_label(plan, a)}: no millimetres ({why}), {shown}",
                 )
             )
     return tuple(out)
@@ -404,6 +476,9 @@ def check_plan(
         *check_anaesthetic_limits(plan, dose, limits),
         *check_needle_length(plan, measurements, limits),
         *check_in_plane_angle(plan, measurements, limits),
+        *check_entry_on_skin(plan, measurements),
+        *check_targets_below_skin(plan, measurements),
+        *check_depth_zero(plan, calibrations),
         *check_patient_weight(plan, dose, limits),
         *check_injectate_numbers(dose),
         *check_millimetres(plan, measurements, calibrations),

@@ -144,11 +144,12 @@ def frame_timing(ds: Dataset, frame_count: int) -> FrameTiming:
 def calibration(ds: Dataset, rows: int, columns: int) -> Calibration:
     """Ultrasound regions, else Pixel Spacing, else Imager Pixel Spacing, else none."""
     notes: list[str] = []
+    probe = text(ds, "TransducerType")
     if "SequenceOfUltrasoundRegions" in ds:
         regions, notes = ultrasound_regions(ds)
         found = Calibration.from_ultrasound_regions(regions, rows, columns)
         if found.is_calibrated:
-            return replace(found, notes=found.notes + tuple(notes))
+            return replace(found, notes=found.notes + tuple(notes), transducer_type=probe)
         notes = list(found.notes) + notes
     for keyword, source in (
         ("PixelSpacing", CalibrationSource.PIXEL_SPACING),
@@ -161,9 +162,9 @@ def calibration(ds: Dataset, rows: int, columns: int) -> Calibration:
         detail = f"{keyword} {row_mm:g}\\{column_mm:g} mm"
         found = Calibration.uniform(rows, columns, column_mm, row_mm, source, detail)
         if found.is_calibrated:
-            return replace(found, notes=found.notes + tuple(notes))
+            return replace(found, notes=found.notes + tuple(notes), transducer_type=probe)
         notes += found.notes
-    return Calibration.none(notes)
+    return replace(Calibration.none(notes), transducer_type=probe)
 
 
 def ultrasound_regions(ds: Dataset) -> tuple[list[UltrasoundRegion], list[str]]:
@@ -193,7 +194,9 @@ def ultrasound_regions(ds: Dataset) -> tuple[list[UltrasoundRegion], list[str]]:
                 delta_y=float(v["delta_y"]),
                 data_type=int(number(item, "RegionDataType") or 0),
                 reference_pixel_y0=number(item, "ReferencePixelY0"),
-                reference_physical_y0=number(item, "ReferencePhysicalLocationY0"),
+                # (0018,602A): the keyword pydicom knows; a misspelt one reads as absent.
+                reference_physical_y0=number(item, "ReferencePixelPhysicalValueY"),
+                reference_pixel_x0=number(item, "ReferencePixelX0"),
             )
         )
     return regions, notes

@@ -1,8 +1,8 @@
 """A plan with its images opened: calibrations, measurements, warnings and the key frames to show.
 
-Every export of a plan (PNG, PDF, Secondary Capture) starts here, so they all show the same
-frames with the same measurements the screen shows: the clinician's manual calibration where
-there is one, else the file's; the clinic's limits for the warnings.
+Every export of a plan (PNG, PDF, Secondary Capture, SR) starts here, so they all show the same
+frames with the same measurements the screen shows: the calibration in force from the one owner
+(core.image_calibration.calibration_in_force), the clinic's limits for the warnings.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from prolo_planner.core.calibration import Calibration
+from prolo_planner.core.image_calibration import calibration_in_force
 from prolo_planner.core.limits import ClinicLimits, load_limits
 from prolo_planner.core.measure import PlanMeasurements, measure_plan
 from prolo_planner.core.overlay import annotation_points, overlay_for
@@ -24,6 +25,7 @@ from prolo_planner.core.safety import SafetyWarning, check_plan
 from prolo_planner.export.deidentify import Rectangle, banner_rectangles, mask
 from prolo_planner.imaging.dicom import DicomSource
 from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
 from prolo_planner.imaging.source import ImageSource
 from prolo_planner.render import render_annotated_frame
@@ -108,19 +110,9 @@ class PlanImages:
 
     # -- what is there --------------------------------------------------------------------------
     def _calibration(self, image: ImagePlan) -> Calibration:
+        """The calibration in force, from the one owner the screen uses too."""
         source = self.sources.get(image.id)
-        file_calibration = source.calibration if source is not None else Calibration.none()
-        manual = image.manual_calibration
-        if manual is None:
-            return file_calibration
-        if source is not None:
-            rows, columns = source.info.rows, source.info.columns
-        else:
-            rows = columns = 1 << 20
-        try:
-            return Calibration.manual(manual.a, manual.b, manual.mm, rows, columns)
-        except ValueError:
-            return file_calibration  # two equal points: as the screen does, the file's
+        return calibration_in_force(image_facts(source) if source is not None else None, image)
 
     def dataset(self, image_id: str) -> Dataset | None:
         """The DICOM header of the image, None for a video, a still or an image not opened."""

@@ -10,6 +10,7 @@ with (tests/synthetic/scanner.py; tests/core/test_store_demo.py checks they stil
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from prolo_planner.core.plan import (
     NeedlePath,
     Plan,
     ProbeOrientation,
+    ProbeSetting,
     Side,
     SiteStatus,
     Target,
@@ -72,6 +74,14 @@ LONG_AXIS = ViewGeometry(342, 82, 0.15883620248712954)
 TRANSVERSE = ViewGeometry(576, 70, 0.1282583486764365)
 #: Depth-scale ticks of the clip (column, rows of 0 and 40 mm), for its manual calibration.
 CLIP_TICKS = (600.0, 82.5, 333.5, 40.0)
+#: The sample's convex probe (C5-1): face radius, and how far its face's ends lie above the
+#: centre of the face: 50 mm (1 - cos 21.16 deg), the sector the long-axis view was made with.
+PROBE_RADIUS_MM = 50.0
+FACE_END_RISE_MM = 3.37
+#: In-plane approach: the needle enters the skin beside the probe's end, level with the face's
+#: end, and runs at 45 degrees to the target (shallow enough to see, well under the clinic's
+#: steepness limit once the convex beam's own tilt is counted).
+APPROACH_DEG = 45.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +97,24 @@ class _Site:
     x_mm: float
     depth_mm: float
     volume_ml: float
-    entry: tuple[float, float] | None = None  # skin entry (x mm, depth mm) of its needle path
+    needle_gauge: int = 25
+    needle_length_mm: float = 50.0
     kind: TargetKind = TargetKind.LIGAMENT
 
+    @property
+    def entry(self) -> tuple[float, float]:
+        """The in-plane skin entry (x mm, depth mm): beside the nearer end of the probe, level
+        with the face's end, APPROACH_DEG from the target; the deeper sites' entries lie
+        beyond the image's side, as at the bedside."""
+        drop = self.depth_mm + FACE_END_RISE_MM
+        across = drop / math.tan(math.radians(APPROACH_DEG))
+        return (self.x_mm + math.copysign(across, self.x_mm), -FACE_END_RISE_MM)
 
-_SUPRASPINOUS_L4_L5 = _Site("L4-L5 supraspinous ligament", 14.5, 19.0, 1.0, (18.0, 3.0))
-_SUPRASPINOUS_L3_L4 = _Site("L3-L4 supraspinous ligament", -14.5, 19.0, 1.0, (-18.0, 3.0))
-_INTERSPINOUS_L3_L4 = _Site("L3-L4 interspinous ligament", -14.5, 30.0, 1.5, (-6.0, 0.5))
-_INTERSPINOUS_L4_L5 = _Site("L4-L5 interspinous ligament", 14.5, 30.0, 1.5, (6.0, 0.5))
+
+_SUPRASPINOUS_L4_L5 = _Site("L4-L5 supraspinous ligament", 14.5, 19.0, 1.0)
+_SUPRASPINOUS_L3_L4 = _Site("L3-L4 supraspinous ligament", -14.5, 19.0, 1.0)
+_INTERSPINOUS_L3_L4 = _Site("L3-L4 interspinous ligament", -14.5, 30.0, 1.5, 22, 63.0)
+_INTERSPINOUS_L4_L5 = _Site("L4-L5 interspinous ligament", 14.5, 30.0, 1.5, 22, 63.0)
 _FIRST_SITES = (_SUPRASPINOUS_L4_L5, _INTERSPINOUS_L3_L4, _INTERSPINOUS_L4_L5)
 _ALL_SITES = (_SUPRASPINOUS_L3_L4, _SUPRASPINOUS_L4_L5, _INTERSPINOUS_L3_L4, _INTERSPINOUS_L4_L5)
 
@@ -149,13 +169,13 @@ def _plan(repo: Repository, number: int, status: SiteStatus, files: dict[str, St
     if number == 3:
         clip = files[CLIP_FILE]
         column, row0, row40, mm = CLIP_TICKS
-        # The clip has no regions: depth is measured below the skin line, which the clinician
-        # draws along the depth scale's zero (else depth would count the banner above it).
+        # The clip has no regions: the clinician calibrates on its depth scale, clicks its 0 tick
+        # for depth zero (else the banner would count) and gives the C5-1's face radius.
         image = _image(
             repo,
             clip,
             manual=ManualCalibration(Point(column, row0), Point(column, row40), mm),
-            skin_line=(Point(0.0, row0), Point(column, row0)),
+            probe=ProbeSetting(radius_mm=PROBE_RADIUS_MM, zero_y=row0),
         )
         annotations = _long_axis(image, _ALL_SITES, status, dextrose=12.5)
         return Plan((image,), annotations, DEMO_WEIGHT_KG, title)
@@ -185,6 +205,7 @@ def _image(
     orientation: ProbeOrientation = ProbeOrientation.LONG_AXIS,
     manual: ManualCalibration | None = None,
     skin_line: tuple[Point, Point] | None = None,
+    probe: ProbeSetting | None = None,
 ) -> ImagePlan:
     return ImagePlan(
         ref=repo.image_ref(stored),
@@ -195,6 +216,7 @@ def _image(
         key_frames=(0,),
         manual_calibration=manual,
         skin_line=skin_line,
+        probe=probe,
     )
 
 
@@ -214,17 +236,16 @@ def _long_axis(
             injectate=injectate,
         )
         out.append(target)
-        if site.entry is not None:
-            out.append(
-                NeedlePath(
-                    image.id,
-                    LONG_AXIS.at(*site.entry),
-                    target.id,
-                    approach=Approach.IN_PLANE,
-                    needle_gauge=25,
-                    needle_length_mm=50.0,
-                )
+        out.append(
+            NeedlePath(
+                image.id,
+                LONG_AXIS.at(*site.entry),
+                target.id,
+                approach=Approach.IN_PLANE,
+                needle_gauge=site.needle_gauge,
+                needle_length_mm=site.needle_length_mm,
             )
+        )
     canal = [LONG_AXIS.at(x, d) for x, d in ((-22, 46.5), (22, 46.5), (22, 56.5), (-22, 56.5))]
     out.append(
         AvoidZone(

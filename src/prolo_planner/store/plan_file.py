@@ -37,7 +37,7 @@ from prolo_planner.files import write_bytes_atomic
 from prolo_planner.store.plan_migrations import upgrade
 
 PLAN_FORMAT = "prolo-planner/plan"
-PLAN_FORMAT_VERSION = "1.0"
+PLAN_FORMAT_VERSION = "1.1"
 _MAJOR = int(PLAN_FORMAT_VERSION.split(".")[0])
 _TOP_KEYS = ("format", "format_version", "app_version", "saved_at", "plan")
 
@@ -65,6 +65,7 @@ _LIMITS: dict[str, tuple[float, bool]] = {
     "volume_ml": (0, True),
     "patient_weight_kg": (0, False),
     "mm": (0, False),
+    "radius_mm": (0, True),
 }
 _EXTRA_FIELDS = ("extra", "file_extra")
 #: A plan nests five levels deep; keys of newer versions may add a few. Deeper is no plan, and

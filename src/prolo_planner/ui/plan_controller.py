@@ -26,6 +26,7 @@ from prolo_planner.core.edits import (
     copy_annotations,
     paste,
 )
+from prolo_planner.core.image_calibration import ImageFacts, calibration_in_force
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.measure import PlanMeasurements, measure_plan
 from prolo_planner.core.plan import Annotation, NeedlePath, Plan, SiteStatus, Target
@@ -117,7 +118,7 @@ class PlanController(QObject):
         self._stack = QUndoStack(self)
         self._stack.cleanChanged.connect(self.clean_changed)
         self._limits = limits or ClinicLimits()
-        self._sources: dict[str, tuple[Calibration, tuple[int, int] | None]] = {}
+        self._sources: dict[str, ImageFacts] = {}
         self._calibration_epoch = 0
         self._derived: _Derived | None = None
         self._selection: frozenset[str] = frozenset()
@@ -212,32 +213,26 @@ class PlanController(QObject):
             self.modified_changed.emit(modified)
 
     # -- calibrations -----------------------------------------------------------------------
-    def set_source_calibration(
-        self, image_id: str, calibration: Calibration, size: tuple[int, int] | None = None
-    ) -> None:
-        """The calibration the image's file carries, and its (columns, rows)."""
-        self._sources[image_id] = (calibration, size)
+    def set_source_facts(self, image_id: str, facts: ImageFacts) -> None:
+        """What the image's file says and shows of its calibration (imaging.facts)."""
+        self._sources[image_id] = facts
         self._calibration_epoch += 1
         self.calibration_changed.emit(image_id)
 
     def image_size(self, image_id: str) -> tuple[int, int] | None:
         known = self._sources.get(image_id)
-        return known[1] if known else None
+        return (known.columns, known.rows) if known else None
 
-    def calibration(self, image_id: str) -> Calibration:
-        """The clinician's manual calibration of the image if any, else its file's."""
+    def calibration(self, image_id: str, frame: int | None = None) -> Calibration:
+        """The calibration in force for the image (core.image_calibration, the one owner)."""
         try:
-            manual = self.plan.image(image_id).manual_calibration
+            image = self.plan.image(image_id)
         except KeyError:
-            manual = None
-        source, size = self._sources.get(image_id, (Calibration.none(), None))
-        if manual is not None:
-            columns, rows = size if size else (1 << 20, 1 << 20)
-            try:
-                return Calibration.manual(manual.a, manual.b, manual.mm, rows, columns)
-            except ValueError:
-                pass  # two equal points or no distance: fall back to the file's calibration
-        return source
+            image = None
+        facts = self._sources.get(image_id)
+        if frame is not None and facts is not None and not 0 <= frame < facts.frame_count:
+            frame = None
+        return calibration_in_force(facts, image, frame)
 
     def calibrations(self) -> dict[str, Calibration]:
         ids = dict.fromkeys([im.id for im in self.plan.images] + list(self._sources))

@@ -25,6 +25,7 @@ from prolo_planner.core.geometry import Point
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.plan import ImagePlan, ImageRef, ManualCalibration, Plan
 from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
 from prolo_planner.imaging.source import ImageSource
 from prolo_planner.store.plan_file import resolve_image_path
@@ -200,10 +201,7 @@ class PlanWorkspace(QObject):
         """`source` is the open file of a plan image: its calibration feeds the measurements."""
         self._links[image_id] = source.info.path
         self.missing.pop(image_id, None)
-        info = source.info
-        self.controller.set_source_calibration(
-            image_id, source.calibration, (info.columns, info.rows)
-        )
+        self.controller.set_source_facts(image_id, image_facts(source))
 
     def unlink(self, image_id: str) -> None:
         self._links.pop(image_id, None)

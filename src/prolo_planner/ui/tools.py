@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from prolo_planner.core.catalog import RegionCatalog, checklist
 from prolo_planner.core.edits import AddAnnotation
 from prolo_planner.core.geometry import Point, pixel_distance
+from prolo_planner.core.measure import skin_entry
 from prolo_planner.core.overlay import annotation_points
 from prolo_planner.core.plan import (
     Annotation,
@@ -316,8 +317,8 @@ class TargetTool(Tool):
 # -- needle paths -------------------------------------------------------------------------------
 class NeedlePathTool(Tool):
     """From a target drag out to the skin entry, or from the entry drag onto a target; or click
-    one end, then the other. An entry in the banner above the image moves down onto the
-    transducer face (the top row of the target's calibrated region)."""
+    one end, then the other. The entry may lie beyond the image's end (in plane, the needle
+    enters beside the probe); one dropped above the skin moves down onto it."""
 
     name = "needle path"
 
@@ -334,15 +335,12 @@ class NeedlePathTool(Tool):
         return self._target is not None or self._entry is not None
 
     def entry_on_skin(self, entry: Point, target: Target) -> Point:
-        """The entry, moved out of the banner onto the transducer face (depth zero) if above it."""
+        """The entry moved straight down onto the skin (the skin line, else the transducer
+        face) when it was dropped above it, in the banner or beside the probe's end."""
         if target.position is None:
             return entry
         calibration = self.controller.calibration(target.image_id)
-        region = calibration.region_at(target.position)
-        if region is None or entry.y >= region.depth_origin_y:
-            return entry
-        x = min(max(entry.x, float(region.x0)), region.x1 + 1.0 - 1e-6)
-        return Point(x, float(region.depth_origin_y))
+        return skin_entry(entry, target.position, calibration)
 
     def new_path(self, entry: Point, target: Target) -> NeedlePath:
         d = self.defaults

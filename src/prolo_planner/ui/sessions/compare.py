@@ -29,6 +29,7 @@ from prolo_planner.core.overlay import overlay_for, target_title
 from prolo_planner.core.overlay_primitives import Label, OverlayStyle, Primitive, TargetMarker
 from prolo_planner.core.plan import AnnotationKind, ImagePlan, Plan, Target
 from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
 from prolo_planner.imaging.source import ImageSource
 from prolo_planner.ui.annotation_items import OverlayItem
@@ -167,10 +168,7 @@ class _Side(QWidget):
             self.pane.view.clear(f"{image_label(image)} cannot be shown: {exc.reason}")
             return
         self.source = source
-        info = source.info
-        self.controller.set_source_calibration(
-            image.id, source.calibration, (info.columns, info.rows)
-        )
+        self.controller.set_source_facts(image.id, image_facts(source))
         self.pane.set_source(source, self.controller.calibration(image.id))
         self.layer.show_image(image.id, source.frame_count, self.pane.cine.index)
 
