@@ -18,6 +18,8 @@ from prolo_planner.core.acknowledged import (
     forget_stale,
     with_acknowledged,
 )
+from prolo_planner.core.geometry import Point
+from prolo_planner.core.plan import NeedlePath
 from prolo_planner.export.deidentify import PseudonymKey
 from prolo_planner.export.errors import ExportError
 from prolo_planner.export.patient_study import PatientStudy
@@ -195,6 +197,9 @@ def test_a_deidentified_export_leaves_no_identifier(store, tmp_path: Path) -> No
     with PlanImages.open(plan) as images:
         sources = [images.dataset(im.id) for im in plan.images]
         banners = [images.banner(im) for im in plan.images]
+        keys = images.key_images()
+        masked = [images.frame(k, masked=True) for k in keys]
+        burned = [images.annotated(k, masked=True) for k in keys]
     identifiers = {"DEMO", "Alex", "PHANTOM", "Lumbar^", "SYN-0001", "19700101", "1971-05-20"}
     for source in sources:
         identifiers |= {
@@ -210,9 +215,11 @@ def test_a_deidentified_export_leaves_no_identifier(store, tmp_path: Path) -> No
             leaked = [i for i in identifiers if i in values]
             assert leaked == [], (kind, leaked)
             assert ds.PatientIdentityRemoved == "YES"
-    for sc, (banner,) in zip(found["sc"], banners, strict=True):
+    for sc, frame, drawn, (banner,) in zip(found["sc"], masked, burned, banners, strict=True):
         assert sc.BurnedInAnnotation == "NO"
-        assert not sc.pixel_array[: banner.y1].any()  # the scanner's banner is black
+        assert not frame[: banner.y1].any()  # the scanner's banner is black...
+        # ...under the plan's own drawing (needle entries sit on the skin at the sector's top).
+        np.testing.assert_array_equal(sc.pixel_array[: banner.y1], drawn[: banner.y1])
     text = " ".join(pdf_text(next(f for f in files if f.suffix == ".pdf"), False).split())
     for word in ("DEMO", "Alex", "1971-05-20", "Dr Demo", "lumbar_long_axis", "flexion"):
         assert word not in text
@@ -251,9 +258,17 @@ def test_acknowledgements_are_kept_by_the_store_and_shown(store, tmp_path: Path)
     repo, result = store
     session = result.sessions[2]  # the draft: still editable
     plan = repo.load_plan(session.id)
+    # The demo's paths raise no warning: a steep in-plane path with a needle far too long for
+    # it gives two (a warning and a note).
+    target = plan.targets()[0]
+    steep = NeedlePath(
+        target.image_id, Point(target.position.x, 70.0), target.id, needle_length_mm=90.0
+    )
+    plan = plan.with_annotations((*plan.annotations, steep))
+    repo.save_plan(session.id, plan)
     with PlanImages.open(plan) as images:
         warnings = images.warnings
-    assert warnings, "the demo's third plan has warnings to acknowledge"
+    assert len(warnings) >= 2, [w.message for w in warnings]
     repo.save_plan(session.id, with_acknowledged(plan, warnings[:1]))
     stored = repo.load_plan(session.id)
     assert acknowledged_keys(stored) == {WarningKey.of(warnings[0])}

@@ -225,18 +225,23 @@ class PlanController(QObject):
 
     def calibration(self, image_id: str, frame: int | None = None) -> Calibration:
         """The calibration in force for the image (core.image_calibration, the one owner)."""
+        return self._in_force(self.plan, image_id, frame)
+
+    def calibrations(self, plan: Plan | None = None) -> dict[str, Calibration]:
+        """Every image's calibration in force, for this plan or another (a preview)."""
+        plan = self.plan if plan is None else plan
+        ids = dict.fromkeys([im.id for im in plan.images] + list(self._sources))
+        return {i: self._in_force(plan, i) for i in ids}
+
+    def _in_force(self, plan: Plan, image_id: str, frame: int | None = None) -> Calibration:
         try:
-            image = self.plan.image(image_id)
+            image = plan.image(image_id)
         except KeyError:
             image = None
         facts = self._sources.get(image_id)
         if frame is not None and facts is not None and not 0 <= frame < facts.frame_count:
             frame = None
         return calibration_in_force(facts, image, frame)
-
-    def calibrations(self) -> dict[str, Calibration]:
-        ids = dict.fromkeys([im.id for im in self.plan.images] + list(self._sources))
-        return {i: self.calibration(i) for i in ids}
 
     # -- derived values ---------------------------------------------------------------------
     @property
@@ -265,7 +270,7 @@ class PlanController(QObject):
         self, plan: Plan, calibrations: Mapping[str, Calibration] | None = None
     ) -> tuple[PlanMeasurements, tuple[SafetyWarning, ...]]:
         """Measurements and warnings of another plan (a preview of an annotation being drawn)."""
-        calibrations = self.calibrations() if calibrations is None else calibrations
+        calibrations = self.calibrations(plan) if calibrations is None else calibrations
         measurements = measure_plan(plan, calibrations)
         return measurements, check_plan(plan, calibrations, self._limits, measurements)
 
