@@ -53,6 +53,8 @@ def describe(source: ImageSource) -> dict[str, Any]:
         "patient_id": info.patient_id or None,
         "patient_name": info.patient_name or None,
         "study_instance_uid": info.study_instance_uid or None,
+        "warnings": list(info.warnings),
+        "truncation": info.truncation or None,
     }
 
 
@@ -66,7 +68,7 @@ def _text(d: dict[str, Any]) -> str:
         ("transfer syntax", _join(d["transfer_syntax"], d["transfer_syntax_uid"])),
         ("codec", d["codec"]),
         ("size", f"{d['columns']} x {d['rows']} px"),
-        ("frames", str(d["frames"])),
+        ("frames", str(d["frames"]) + (f" ({d['truncation']})" if d["truncation"] else "")),
         ("frame time", f"{d['frame_time_ms']:.2f} ms" if d["frame_time_ms"] else None),
         ("calibration", cal["provenance"]),
     ]
@@ -79,6 +81,7 @@ def _text(d: dict[str, Any]) -> str:
         for r in cal["regions"]
     ]
     rows += [("", f"note: {n}") for n in cal["notes"] if cal["regions"]]
+    rows += [("warning", w) for w in d["warnings"]]
     rows += [
         ("patient id", d["patient_id"]),
         ("patient name", d["patient_name"]),
@@ -107,6 +110,9 @@ def run_info(files: Sequence[Path], *, as_json: bool) -> int:
             described.append(describe(source))
         finally:
             source.close()
+        if source.info.truncation:  # described all the same: its frames before the cut show
+            print(f"prolo-planner: {path}: {source.info.truncation}", file=sys.stderr)
+            failed = True
     if as_json:
         print(json.dumps(described, indent=2))
     else:

@@ -22,6 +22,10 @@ from prolo_planner.core.probe import ON_SURFACE, Origin, ProbeGeometry, SkinLine
 
 #: Relative tolerance under which two spacings count as the same.
 SPACING_TOLERANCE = 1e-6
+#: Millimetres per pixel any image of a body can have: from 1 micrometre (biomicroscopy at
+#: 50 MHz resolves tens) to 10 mm (a whole-body overview). Outside it a spacing is a damaged
+#: or hostile header, e.g. a region spacing of 1e300 cm, and gives no millimetres.
+PLAUSIBLE_MM_PER_PX = (0.001, 10.0)
 
 
 class CalibrationSource(StrEnum):
@@ -212,6 +216,12 @@ class Calibration:
         if not (_positive(mm_per_px_x) and _positive(mm_per_px_y)):
             reason = f"{source.value}: spacing {mm_per_px_x}, {mm_per_px_y} is not usable"
             return cls.none((reason,))
+        if not (_plausible(mm_per_px_x) and _plausible(mm_per_px_y)):
+            reason = (
+                f"{source.value}: spacing {mm_per_px_x:g} x {mm_per_px_y:g} mm/px is outside "
+                f"any image of a body ({_plausible_range()}), not used"
+            )
+            return cls.none((reason,))
         region = CalibratedRegion(0, 0, columns - 1, rows - 1, mm_per_px_x, mm_per_px_y)
         return cls(source, (region,), (), detail)
 
@@ -248,6 +258,12 @@ class Calibration:
                 continue
             if not (_positive(r.delta_x) and _positive(r.delta_y)):
                 notes.append(f"{label}: spacing {r.delta_x}, {r.delta_y} cm is not usable")
+                continue
+            if not (_plausible(10.0 * r.delta_x) and _plausible(10.0 * r.delta_y)):
+                notes.append(
+                    f"{label}: PhysicalDeltaX/Y {r.delta_x:g} x {r.delta_y:g} cm per pixel is "
+                    f"outside any ultrasound image ({_plausible_range()}), not used"
+                )
                 continue
             if r.min_x0 > r.max_x1 or r.min_y0 > r.max_y1:
                 notes.append(f"{label}: bounds are inverted, not used")
@@ -475,6 +491,16 @@ def _file_probe(region: CalibratedRegion) -> ProbeGeometry:
 
 def _positive(v: float) -> bool:
     return isinstance(v, int | float) and math.isfinite(v) and v > 0
+
+
+def _plausible(mm_per_px: float) -> bool:
+    low, high = PLAUSIBLE_MM_PER_PX
+    return low <= mm_per_px <= high
+
+
+def _plausible_range() -> str:
+    low, high = PLAUSIBLE_MM_PER_PX
+    return f"{low:g} to {high:g} mm per pixel"
 
 
 def _unit_name(code: int) -> str:

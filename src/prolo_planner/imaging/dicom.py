@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ class DicomSource:
         dataset: Dataset,
         layout: PixelLayout,
         frames: NativeFrames | EncapsulatedFrames,
+        truncation: str = "",
     ) -> None:
         self._path = path
         self._layout = layout
@@ -38,7 +40,8 @@ class DicomSource:
         self._presentation = Presentation.from_dataset(dataset, layout)
         self._timing = dicom_header.frame_timing(dataset, layout.frame_count)
         self._calibration = dicom_header.calibration(dataset, layout.rows, layout.columns)
-        self._info = dicom_header.source_info(path, dataset, layout, self._timing)
+        info = dicom_header.source_info(path, dataset, layout, self._timing)
+        self._info = replace(info, warnings=layout.warnings, truncation=truncation)
         self._dataset = dataset
 
     @classmethod
@@ -47,12 +50,31 @@ class DicomSource:
         path = Path(path)
         try:
             dataset, layout, stream_size = read_header(path)
-            frames: NativeFrames | EncapsulatedFrames
-            if layout.is_encapsulated:
-                frames = EncapsulatedFrames(path, layout, stream_size)
-            else:
-                frames = NativeFrames(path, layout)
-            return cls(path, dataset, layout, frames)
+            if not layout.is_encapsulated:
+                return cls(path, dataset, layout, NativeFrames(path, layout))
+            frames = EncapsulatedFrames(path, layout, stream_size)
+            whole, ends_cleanly = frames.present()
+            declared = layout.frame_count
+            if whole >= declared:
+                return cls(path, dataset, layout, frames)
+            if ends_cleanly and not whole:
+                raise ImageLoadError(path, "the pixel data holds no frames")
+            if ends_cleanly:
+                # The pixel data ends where it should, with fewer frames than the header says:
+                # the count is wrong, not the file.
+                warning = (
+                    f"Number of Frames (0028,0008) is {declared} but the pixel data holds "
+                    f"{whole}: {whole} shown"
+                )
+                layout = replace(layout, frame_count=whole, warnings=(*layout.warnings, warning))
+                return cls(path, dataset, layout, EncapsulatedFrames(path, layout, stream_size))
+            truncation = (
+                f"truncated: {whole} of {declared} frame(s) are whole; the file ends at byte "
+                f"{stream_size}"
+            )
+            if not whole:
+                raise ImageLoadError(path, truncation)
+            return cls(path, dataset, layout, frames, truncation)
         except ImageLoadError:
             raise
         except OSError as exc:

@@ -212,6 +212,52 @@ class EncapsulatedFrames:
         # No recognisable frame starts (RLE): one fragment per frame, as the standard says.
         return [(frag,) for frag in fragments]
 
+    def present(self) -> tuple[int, bool]:
+        """How many frames, from the first, lie wholly in the file, and whether the pixel data
+        ends there as it should (False: the file is cut short or damaged). A walk over item
+        headers only, so cheap enough for every open."""
+        if self._frames is not None:
+            whole = 0
+            for frame in self._frames:
+                if any(frag.available < frag.length for frag in frame):
+                    break
+                whole += 1
+            return whole, self._stop == "the pixel data ends" and whole == len(self._frames)
+        if self._extended is not None:
+            return self._frame_count, True  # validated at open: the last frame is in the file
+        assert self._basic is not None
+        starts = self._basic
+        whole = 0
+        while whole + 1 < len(starts) and self._first + starts[whole + 1] <= self._end:
+            whole += 1
+        if whole + 1 < len(starts):
+            return whole, False  # frame `whole + 1` starts past the end of the file
+        ends_cleanly = self._last_frame_is_whole(self._first + starts[-1])
+        if ends_cleanly is None:  # the table points at no fragment: walk the items instead
+            with self._lock:
+                if self._frames is None:
+                    self._frames = self._scan()
+            return self.present()
+        return whole + int(ends_cleanly), ends_cleanly
+
+    def _last_frame_is_whole(self, pos: int) -> bool | None:
+        """Whether the fragments from `pos` all lie in the file up to the sequence delimiter
+        (or to the very end of the file); None when `pos` is not a fragment item."""
+        first = True
+        with self._path.open("rb") as f:
+            while pos + 8 <= self._end:
+                f.seek(pos)
+                tag, length = _item_header(f.read(8))
+                if tag == SEQUENCE_DELIMITER and not first:
+                    return True
+                if tag != ITEM or length == 0xFFFFFFFF:
+                    return None if first else False
+                if pos + 8 + length > self._end:
+                    return False
+                pos += 8 + length
+                first = False
+        return not first and pos == self._end
+
     # -- frame time -----------------------------------------------------------------------
     def read(self, index: int) -> bytes:
         """The compressed bytes of frame `index` (its fragments joined)."""

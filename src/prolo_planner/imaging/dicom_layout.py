@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import struct
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import ceil
 from pathlib import Path
 from typing import BinaryIO, TypedDict
@@ -13,6 +11,7 @@ from typing import BinaryIO, TypedDict
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.filereader import read_file_meta_info
 from pydicom.pixels import get_decoder
 from pydicom.uid import (
     UID,
@@ -24,9 +23,9 @@ from pydicom.uid import (
 
 from prolo_planner.imaging import dicom_header
 from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.imaging.inflate import InflatedStream
+from prolo_planner.imaging.read_limits import FILE_NAME, read_limits
 
-#: No ultrasound cine comes near this; a larger count is a damaged header.
-MAX_FRAMES = 100_000
 DEFER_BYTES = 2 * 1024 * 1024
 PHOTOMETRICS = frozenset(
     {
@@ -88,6 +87,8 @@ class PixelLayout:
     deflated_from: int | None = None
     #: Extended Offset Table (7FE0,0001) and its lengths (7FE0,0002), when the file has them.
     extended_offsets: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    #: What the header claims and the pixel data contradicts, each naming the attribute.
+    warnings: tuple[str, ...] = ()
 
     @property
     def frame_bits(self) -> int:
@@ -116,24 +117,67 @@ def read_header(path: Path) -> tuple[Dataset, PixelLayout, int]:
             raise ImageLoadError(
                 path, "not a DICOM file (no 'DICM' marker, no DICOM data at start)"
             )
+        if part10 and _meta_syntax(path) == DeflatedExplicitVRLittleEndian:
+            # Before pydicom sees it: pydicom inflates a deflated dataset whole, in memory.
+            return _read_deflated(path, _file_meta_end(f))
         f.seek(0)
-        try:
-            # Large values before the pixels (private blobs, ICC profiles) stay on disk.
-            ds = pydicom.dcmread(f, stop_before_pixels=True, force=True, defer_size=DEFER_BYTES)
-        except Exception as exc:
-            raise ImageLoadError(path, f"not a readable DICOM file ({short_reason(exc)})") from None
-        if len(ds) == 0:
-            raise ImageLoadError(path, "not a DICOM file (no data elements)")
+        ds = _dcmread(path, f)
         syntax = _transfer_syntax(path, ds)
-        if syntax == DeflatedExplicitVRLittleEndian:
-            deflated_from = _file_meta_end(f)
-            inflated = inflate_all(path, deflated_from)
-            stream = io.BytesIO(inflated)
-            meta = ds.file_meta
-            ds = pydicom.dcmread(stream, stop_before_pixels=True, force=True)
-            ds.file_meta = meta
-            return _layout(path, ds, syntax, stream, len(inflated), deflated_from)
         return _layout(path, ds, syntax, f, size, None)
+
+
+def _dcmread(path: Path, stream: BinaryIO) -> Dataset:
+    try:
+        # Large values before the pixels (private blobs, ICC profiles) stay on disk.
+        ds = pydicom.dcmread(stream, stop_before_pixels=True, force=True, defer_size=DEFER_BYTES)
+    except ImageLoadError:
+        raise
+    except Exception as exc:
+        raise ImageLoadError(path, f"not a readable DICOM file ({short_reason(exc)})") from None
+    if len(ds) == 0:
+        raise ImageLoadError(path, "not a DICOM file (no data elements)")
+    return ds
+
+
+def _meta_syntax(path: Path) -> str:
+    """The Transfer Syntax UID of the file meta group, read alone; empty when unreadable."""
+    try:
+        meta = read_file_meta_info(path)
+        return str(meta.get("TransferSyntaxUID", "") or "")
+    except Exception:  # the full read that follows says what is wrong with the file
+        return ""
+
+
+def deflated_problem(path: Path) -> str:
+    """For a file in the deflated syntax, why it may not be read whole (it inflates past the
+    read limit, or its deflated data is corrupt); '' for any other file, or one within it."""
+    try:
+        with path.open("rb") as f:
+            if (
+                f.read(132)[128:132] != b"DICM"
+                or _meta_syntax(path) != DeflatedExplicitVRLittleEndian
+            ):
+                return ""
+            stream = InflatedStream(path, _file_meta_end(f), read_limits().max_inflated_bytes)
+        with stream:
+            stream.inflated_size()
+    except ImageLoadError as exc:
+        return exc.reason
+    except OSError:
+        return ""  # the reader that follows says what is wrong
+    return ""
+
+
+def _read_deflated(path: Path, deflated_from: int) -> tuple[Dataset, PixelLayout, int]:
+    """The header of a deflated file, inflated as a stream up to the read limit."""
+    stream = InflatedStream(path, deflated_from, read_limits().max_inflated_bytes)
+    with stream:
+        ds = _dcmread(path, stream)
+        ds.file_meta = read_file_meta_info(path)
+        pixels_at = stream.tell()
+        size = stream.inflated_size()  # whether the pixel data is whole: cut files say so
+        stream.seek(pixels_at)
+        return _layout(path, ds, DeflatedExplicitVRLittleEndian, stream, size, deflated_from)
 
 
 def _layout(
@@ -190,7 +234,7 @@ def _layout(
         **_image_pixel_module(path, ds),
     )
     if not layout.is_encapsulated:
-        _check_native_length(path, layout, stream_size)
+        layout = _check_native_length(path, layout, stream_size)
     elif layout.frame_count > (stream_size - value_offset) // 8:
         # Each compressed frame needs at least an 8-byte item header.
         raise ImageLoadError(
@@ -223,11 +267,18 @@ def _image_pixel_module(path: Path, ds: Dataset) -> ImagePixelModule:
     planar = _int(ds, "PlanarConfiguration", 0) if samples == 3 else 0
     if planar not in (0, 1):
         raise bad(f"Planar Configuration {text(ds, 'PlanarConfiguration')}")
+    limits = read_limits()
+    too_large = limits.frame_size_problem(columns, rows)
+    if too_large:
+        raise ImageLoadError(path, too_large)
     frames = _int(ds, "NumberOfFrames", 1)
     if frames is None or frames < 1:
         raise bad(f"Number of Frames '{text(ds, 'NumberOfFrames')}'")
-    if frames > MAX_FRAMES:
-        raise bad(f"Number of Frames {frames}: more than any cine holds")
+    if frames > limits.max_frames:
+        raise bad(
+            f"Number of Frames {frames}: more than the {limits.max_frames} allowed "
+            f"({FILE_NAME}: max_frames)"
+        )
     photometric = dicom_header.text(ds, "PhotometricInterpretation").upper()
     if not photometric:
         photometric = "MONOCHROME2" if samples == 1 else "RGB"  # a guess beats refusing
@@ -253,8 +304,21 @@ def _image_pixel_module(path: Path, ds: Dataset) -> ImagePixelModule:
     )
 
 
-def _check_native_length(path: Path, layout: PixelLayout, stream_size: int) -> None:
+def _check_native_length(path: Path, layout: PixelLayout, stream_size: int) -> PixelLayout:
+    """The layout, checked against the file: a header that counts more frames than its pixel
+    data holds is believed no further than the data (with a warning saying so)."""
     expected = layout.native_bytes
+    held = _whole_frames_held(layout)
+    value_in_file = stream_size - layout.value_offset >= (layout.value_length or 0)
+    if held is not None and value_in_file:
+        return replace(
+            layout,
+            frame_count=held,
+            warnings=(
+                f"Number of Frames (0028,0008) is {layout.frame_count} but the pixel data "
+                f"holds {held}: {held} shown",
+            ),
+        )
     if stream_size - layout.value_offset < expected:
         raise ImageLoadError(
             path,
@@ -268,6 +332,18 @@ def _check_native_length(path: Path, layout: PixelLayout, stream_size: int) -> N
             f"pixel data is {layout.value_length} bytes, {expected} expected for "
             f"{layout.frame_count} frame(s) of {layout.columns}x{layout.rows}",
         )
+    return layout
+
+
+def _whole_frames_held(layout: PixelLayout) -> int | None:
+    """Frames a Pixel Data value shorter than the header's count holds, when it is exactly a
+    whole number of them (at least one): a wrong Number of Frames, not a damaged value."""
+    if layout.value_length is None or layout.frame_count <= 1:
+        return None
+    if layout.value_length >= layout.native_bytes:
+        return None
+    held, rest = divmod(layout.value_length * 8, layout.frame_bits)
+    return held if held >= 1 and rest < 16 else None  # values are padded to an even length
 
 
 def _transfer_syntax(path: Path, ds: Dataset) -> UID:
@@ -356,14 +432,3 @@ def short_reason(exc: BaseException) -> str:
     """The first line of an exception's message, short enough for a notice."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return message if len(message) < 200 else message[:197] + "..."
-
-
-def inflate_all(path: Path, deflated_from: int) -> bytes:
-    """The whole inflated dataset of a deflated file, read once at open for its header.
-
-    Deflated files are rare and small; frames later inflate only up to what they need.
-    """
-    with path.open("rb") as f:
-        f.seek(deflated_from)
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        return inflater.decompress(f.read()) + inflater.flush()

@@ -13,6 +13,7 @@ from pydicom.encaps import encapsulate
 from pydicom.pixels import apply_color_lut, convert_color_space, get_decoder
 from pydicom.uid import JPEGBaseline8Bit
 
+from prolo_planner.imaging.codestream import frame_size
 from prolo_planner.imaging.dicom_layout import PixelLayout
 
 #: OpenCV >= 4.10 lets libjpeg-turbo write RGB directly; older ones give BGR to convert.
@@ -81,6 +82,8 @@ def decode_frame(layout: PixelLayout, data: bytes) -> tuple[np.ndarray, str]:
     Colour comes back as RGB planar configuration 0 (YBR converted); values keep their
     stored depth. Raises FrameDecodeError.
     """
+    if layout.is_encapsulated:
+        _check_declared_size(layout, data)
     if _fast_jpeg(layout):
         rgb = _decode_with_opencv(layout, data)
         if rgb is not None:
@@ -139,6 +142,17 @@ def palette_table(ds: Dataset) -> tuple[np.ndarray, int]:
 
 
 # -- decoding -------------------------------------------------------------------------------
+def _check_declared_size(layout: PixelLayout, data: bytes) -> None:
+    """Refuse a codestream whose own header declares another size than the DICOM header:
+    decoders allocate what the codestream says, and the file's size was checked, not it."""
+    declared = frame_size(data, layout.transfer_syntax)
+    if declared is not None and declared != (layout.columns, layout.rows):
+        raise FrameDecodeError(
+            f"the compressed frame declares {declared[0]} x {declared[1]} pixels, the header "
+            f"{layout.columns} x {layout.rows}"
+        )
+
+
 def _fast_jpeg(layout: PixelLayout) -> bool:
     """8-bit colour JPEG Baseline: libjpeg-turbo via OpenCV, ten times faster than pydicom."""
     return (

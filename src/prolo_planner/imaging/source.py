@@ -109,6 +109,11 @@ class SourceInfo:
     codec: str = ""
     #: Further (label, value) lines worth showing.
     extra: tuple[tuple[str, str], ...] = ()
+    #: What the header claims that the file contradicts, each naming the attribute.
+    warnings: tuple[str, ...] = ()
+    #: Why the file is incomplete ("truncated: 57 of 120 frames ..."); empty when it is whole.
+    #: Frames past the cut raise ImageLoadError; the library does not file such a copy.
+    truncation: str = ""
 
 
 @runtime_checkable

@@ -19,7 +19,9 @@ import numpy as np
 from PIL import Image
 
 from prolo_planner.core.calibration import Calibration
+from prolo_planner.imaging.codestream import still_size
 from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.imaging.read_limits import FILE_NAME, ReadLimits, read_limits
 from prolo_planner.imaging.source import FrameTiming, SourceInfo, SourceKind
 
 # Decoding failures become ImageLoadErrors with a reason; OpenCV's own console messages about
@@ -72,11 +74,26 @@ class StillSource:
     def open(cls, path: Path | str) -> StillSource:
         """Read and decode the image. Raises ImageLoadError naming the reason."""
         path = Path(path)
+        limits = read_limits()
         try:
+            size = path.stat().st_size
+            if size > limits.max_still_file_bytes:
+                raise ImageLoadError(
+                    path,
+                    f"{size // (1 << 20)} MB is more than the {limits.max_still_file_bytes >> 20}"
+                    f" MB a still image may have ({FILE_NAME}: max_still_file_bytes)",
+                )
             # Bytes through Python, not cv2.imread: paths with non-ASCII names then work everywhere.
             data = path.read_bytes()
         except OSError as exc:
             raise ImageLoadError(path, f"cannot be read ({exc.strerror or exc})") from None
+        try:
+            return cls._decoded(path, data, limits)
+        except MemoryError:
+            raise ImageLoadError(path, "not enough memory to decode this image") from None
+
+    @classmethod
+    def _decoded(cls, path: Path, data: bytes, limits: ReadLimits) -> StillSource:
         if not data:
             raise ImageLoadError(path, "empty file (0 bytes)")
         if data[128:132] == b"DICM":
@@ -90,8 +107,16 @@ class StillSource:
             raise ImageLoadError(path, f"not a {expected} image: the content is {_describe(data)}")
 
         header, header_error = _pillow_header(data)
+        # What the file declares, checked before any decoder allocates it: OpenCV's own limit
+        # is a gigapixel, and a 3 MB PNG can declare 20000 x 20000.
+        declared = header.size if header is not None else still_size(data)
+        if declared is not None:
+            too_large = limits.frame_size_problem(*declared)
+            if too_large:
+                raise ImageLoadError(path, too_large)
         pixels, decoder = None, "Pillow"
-        if header is None or header.mode in _OPENCV_MODES.get(fmt, _OPENCV_MODES["*"]):
+        known_mode = header is None or header.mode in _OPENCV_MODES.get(fmt, _OPENCV_MODES["*"])
+        if declared is not None and known_mode:
             pixels, decoder = _decode_cv2(data)
         if pixels is None:
             pixels = _decode_pillow(path, data, fmt, header_error)

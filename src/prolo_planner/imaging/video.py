@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 
 from prolo_planner.core.calibration import Calibration  # noqa: E402
 from prolo_planner.imaging.errors import ImageLoadError  # noqa: E402
+from prolo_planner.imaging.read_limits import read_limits  # noqa: E402
 from prolo_planner.imaging.source import FrameTiming, SourceInfo, SourceKind  # noqa: E402
 
 # OpenCV's own warnings ("backend is generally available but can't be used") likewise.
@@ -93,6 +94,13 @@ class VideoSource:
         if capture is None:
             raise ImageLoadError(path, _why_unopenable(path))
         try:
+            declared = (
+                int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            )
+            too_large = read_limits().frame_size_problem(*declared)
+            if too_large:  # checked before the decoder allocates its first frame
+                raise ImageLoadError(path, too_large)
             ok, first = capture.read()
             if not ok or first is None:
                 codec = _fourcc(capture)

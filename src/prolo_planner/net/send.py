@@ -146,6 +146,9 @@ def _failed(
 
 def read_header(path: Path, index: int = 0) -> FileHeader | SendResult:
     """The file's SOP class, instance and transfer syntax, or a failed result saying why not."""
+    too_large = _deflated_beyond_limit(path)
+    if too_large:
+        return _failed(path, too_large)
     try:
         ds = dcmread(path, stop_before_pixels=True, force=True)
     except FileNotFoundError:
@@ -156,6 +159,13 @@ def read_header(path: Path, index: int = 0) -> FileHeader | SendResult:
     if not sop_class or not sop_instance:
         return _failed(path, "not a DICOM object (no SOP class or instance UID)")
     return FileHeader(index, path, UID(str(sop_class)), str(sop_instance), _syntax_of(ds))
+
+
+def _deflated_beyond_limit(path: Path) -> str:
+    """Why a deflated file is not read (pydicom inflates it whole, in memory), or ''."""
+    from prolo_planner.imaging.dicom_layout import deflated_problem
+
+    return deflated_problem(path)
 
 
 def _syntax_of(ds: Dataset) -> UID:

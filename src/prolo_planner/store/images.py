@@ -42,11 +42,15 @@ class FileFacts:
 def read_facts(path: Path) -> FileFacts:
     """Open the file as the viewer would (raising ImageLoadError if it cannot) and note its
     identity. Imported lazily: the store itself needs no image decoders."""
+    from prolo_planner.imaging.errors import ImageLoadError
     from prolo_planner.imaging.open import open_image
 
     source = open_image(path)
     try:
         info = source.info
+        if info.truncation:
+            # The viewer shows what such a copy still has; the library keeps whole files only.
+            raise ImageLoadError(path, f"{info.truncation}: not filed; import a whole copy")
         return FileFacts(
             kind=info.kind.value,
             frame_count=source.frame_count,

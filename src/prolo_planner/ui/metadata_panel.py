@@ -88,7 +88,9 @@ def describe_rows(
 
     image = [("File", file_name or info.path.name), ("Kind", _kind_text(info))]
     image.append(("Size", f"{info.columns} x {info.rows} px"))
-    image.append(("Frames", str(info.frame_count)))
+    frames = str(info.frame_count) + (f" ({info.truncation})" if info.truncation else "")
+    image.append(("Frames", frames))
+    image += [("Warning", w) for w in info.warnings]
     if info.frame_count > 1 or info.frame_time_ms:
         image.append(("Frame time", _frame_time_text(info)))
     if info.photometric_interpretation:
