@@ -61,7 +61,10 @@ def test_a_deflated_file_within_the_limit_reads_as_before(tmp_path: Path) -> Non
     [
         (lambda p: hostile.jpeg_declaring(p, 20000, 20000), "20000 x 20000 (400.0 megapixels)"),
         (lambda p: hostile.rle_declaring(p, 65535, 65535), "65535 x 65535 (4294.8 megapixels)"),
-        (lambda p: hostile.png_bomb(p.with_suffix(".png"), 20000, 20000), "20000 x 20000 (400.0 megapixels)"),
+        (
+            lambda p: hostile.png_bomb(p.with_suffix(".png"), 20000, 20000),
+            "20000 x 20000 (400.0 megapixels)",
+        ),
     ],
     ids=["jpeg-dicom", "rle-dicom", "png"],
 )

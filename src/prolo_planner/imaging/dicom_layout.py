@@ -126,7 +126,7 @@ def read_header(path: Path) -> tuple[Dataset, PixelLayout, int]:
         return _layout(path, ds, syntax, f, size, None)
 
 
-def _dcmread(path: Path, stream: BinaryIO) -> Dataset:
+def _dcmread(path: Path, stream: BinaryIO | InflatedStream) -> Dataset:
     try:
         # Large values before the pixels (private blobs, ICC profiles) stay on disk.
         ds = pydicom.dcmread(stream, stop_before_pixels=True, force=True, defer_size=DEFER_BYTES)
@@ -184,7 +184,7 @@ def _layout(
     path: Path,
     ds: Dataset,
     syntax: UID,
-    stream: BinaryIO,
+    stream: BinaryIO | InflatedStream,
     stream_size: int,
     deflated_from: int | None,
 ) -> tuple[Dataset, PixelLayout, int]:
