@@ -47,7 +47,7 @@ def make_window(qtbot, answers: list[UnsavedChoice] | None = None) -> MainWindow
 
 
 def open_images(qtbot, window: MainWindow, *paths: Path) -> None:
-    window.open_paths(list(paths))
+    window.door.open_paths(list(paths))
     qtbot.waitUntil(lambda: window.thumbnails.count() >= len(paths), timeout=10_000)
 
 

@@ -59,7 +59,7 @@ def _wait_loaded(qtbot, window: MainWindow, n: int) -> None:
 
 
 def test_open_files_shows_thumbnails_and_details(qtbot, window, grab_png):
-    window.open_paths([YBR_CINE, MR, grab_png])
+    window.door.open_paths([YBR_CINE, MR, grab_png])
     _wait_loaded(qtbot, window, 3)
 
     texts = [window.thumbnails.item(i).text() for i in range(3)]
@@ -90,7 +90,7 @@ def test_open_files_shows_thumbnails_and_details(qtbot, window, grab_png):
 
 
 def test_thumbnail_shows_the_first_frame(qtbot, window, grab_png):
-    window.open_paths([grab_png])
+    window.door.open_paths([grab_png])
     _wait_loaded(qtbot, window, 1)
     window.thumbnails.request_all()
     qtbot.waitUntil(lambda: window.thumbnails.has_thumbnail(0), timeout=5000)
@@ -104,7 +104,7 @@ def test_thumbnail_shows_the_first_frame(qtbot, window, grab_png):
 
 
 def test_selecting_a_thumbnail_switches_the_viewer(qtbot, window, grab_png):
-    window.open_paths([MR, grab_png])
+    window.door.open_paths([MR, grab_png])
     _wait_loaded(qtbot, window, 2)
     assert window.pane.source.info.path == MR
 
@@ -125,7 +125,7 @@ def test_bad_files_give_messages_and_the_good_ones_stay(qtbot, window, tmp_path,
     truncated = pydicom_file("MR_truncated.dcm")  # pixel data short by 62 bytes
 
     assert not window.messages.isVisible()
-    window.open_paths([empty, MR, cut, truncated, grab_png])
+    window.door.open_paths([empty, MR, cut, truncated, grab_png])
     _wait_loaded(qtbot, window, 2)
     lines = window.messages.lines()
     assert "empty.dcm: empty file (0 bytes)" in lines
@@ -145,7 +145,7 @@ def test_a_frame_missing_from_a_cine_is_a_notice(qtbot, window, tmp_path):
     partial = tmp_path / "partial cine.dcm"
     data = YBR_CINE.read_bytes()
     partial.write_bytes(data[: len(data) // 3])  # the first 7 of 30 frames survive
-    window.open_paths([partial])
+    window.door.open_paths([partial])
     _wait_loaded(qtbot, window, 1)
     assert not window.messages.isVisible()
     window.pane.last_frame()
@@ -169,8 +169,8 @@ def _make_folder(root: Path, n_images: int, n_junk: int) -> Path:
 
 def test_folder_import_shows_progress_and_reports_problems(qtbot, window, tmp_path):
     folder = _make_folder(tmp_path / "study", n_images=6, n_junk=4)
-    window.open_paths([folder])
-    job = window.import_job
+    window.door.open_paths([folder])
+    job = window.door.import_job
     assert job is not None
     with qtbot.waitSignal(job.finished, timeout=15_000) as finished:
         pass
@@ -183,7 +183,7 @@ def test_folder_import_shows_progress_and_reports_problems(qtbot, window, tmp_pa
     assert job.last_progress == (11, 11)
     assert job.last_label == "Importing 11 of 11…"
     assert any(line.startswith("broken.dcm: ") for line in window.messages.lines())
-    assert window.import_job is None
+    assert window.door.import_job is None
     assert AppSettings().recent_files()[0] == folder.absolute()
 
 
@@ -203,7 +203,7 @@ def _big_folder(root: Path, n: int) -> Path:
 
 def test_folder_import_can_be_cancelled(qtbot, window, tmp_path):
     folder = _big_folder(tmp_path / "big", 2000)
-    job = window.start_import([folder])
+    job = window.door.start_import([folder])
     job.dialog.findChild(QPushButton).click()  # the progress dialog's Cancel button
     with qtbot.waitSignal(job.finished, timeout=30_000) as finished:
         pass
@@ -218,7 +218,7 @@ def test_closing_the_window_mid_import_stops_the_worker(qtbot, tmp_path):
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
-    job = w.start_import([folder])
+    job = w.door.start_import([folder])
     finished: list[object] = []
     job.finished.connect(finished.append)
     w.close()
@@ -230,8 +230,8 @@ def test_closing_the_window_mid_import_stops_the_worker(qtbot, tmp_path):
 
 def test_dicomdir_imports_the_images_it_lists(qtbot, window):
     dicomdir = pydicom_file("DICOMDIR")
-    window.open_paths([dicomdir])
-    with qtbot.waitSignal(window.import_job.finished, timeout=20_000) as finished:
+    window.door.open_paths([dicomdir])
+    with qtbot.waitSignal(window.door.import_job.finished, timeout=20_000) as finished:
         pass
     result = finished.args[0]
     assert len(result.sources) > 0
@@ -243,23 +243,27 @@ def test_recent_files_persist_and_vanished_ones_are_removed(qtbot, tmp_path, gra
     shutil.copy(grab_png, gone)
     first = MainWindow()
     qtbot.addWidget(first)
-    first.open_paths([gone])
-    first.open_paths([grab_png])
+    first.door.open_paths([gone])
+    first.door.open_paths([grab_png])
     first.close()
 
     second = MainWindow()
     qtbot.addWidget(second)
     assert second.settings.recent_files() == [grab_png.absolute(), gone.absolute()]
     gone.unlink()
-    second.recent_menu.aboutToShow.emit()
-    entries = [a.text() for a in second.recent_menu.actions() if not a.isSeparator()]
+    second.window_actions.recent_menu.aboutToShow.emit()
+    entries = [a.text() for a in second.window_actions.recent_menu.actions() if not a.isSeparator()]
     assert entries[0].endswith("frame grab.png")
     assert not any("gone.png" in e for e in entries)
     assert "gone.png: no longer exists; removed from Open recent" in second.messages.lines()
     assert AppSettings().recent_files() == [grab_png.absolute()]
 
     # Choosing the entry opens the file.
-    next(a for a in second.recent_menu.actions() if a.text().endswith("frame grab.png")).trigger()
+    next(
+        a
+        for a in second.window_actions.recent_menu.actions()
+        if a.text().endswith("frame grab.png")
+    ).trigger()
     assert second.thumbnails.count() == 1
     second.close()
 
@@ -325,7 +329,7 @@ def test_dropping_files_and_folders_opens_them(qtbot, window, tmp_path, grab_png
 
 
 def test_manual_calibration_is_kept_per_image(qtbot, window, grab_png):
-    window.open_paths([grab_png, MR])
+    window.door.open_paths([grab_png, MR])
     _wait_loaded(qtbot, window, 2)
     view = window.pane.view
     view.ask_distance_mm = lambda _parent, _px: 20.0  # the clinician types 20 mm
@@ -355,7 +359,7 @@ def test_manual_calibration_is_kept_per_image(qtbot, window, grab_png):
 
 
 def test_viewer_keys_fire_once_without_ambiguity(qtbot, qtlog, window):
-    window.open_paths([YBR_CINE])
+    window.door.open_paths([YBR_CINE])
     _wait_loaded(qtbot, window, 1)
     view = window.pane.view
     qtbot.waitUntil(lambda: QApplication.focusWidget() is view)  # showing an image focuses it
@@ -406,7 +410,7 @@ def test_shortcuts_dialog_lists_the_keys(qtbot, window):
 
 
 def test_close_image_and_next_image(qtbot, window, grab_png):
-    window.open_paths([MR, grab_png])
+    window.door.open_paths([MR, grab_png])
     _wait_loaded(qtbot, window, 2)
     window.select_relative(1)
     assert window.current == 1

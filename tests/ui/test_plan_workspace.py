@@ -69,7 +69,7 @@ def test_closing_an_image_takes_its_annotations_and_undo_brings_them_back(qtbot,
     window.thumbnails.setCurrentRow(0)
     lumbar_id = window.current_image_id()
     target = add(window, Target(lumbar_id, Point(300, 250), name="L4-L5"))
-    window.act_close.trigger()
+    window.window_actions.act_close.trigger()
     assert [im.ref.path for im in window.plan.plan.images] == [str(HIP_GRAB)]
     assert window.plan.plan.annotations == () and window.thumbnails.count() == 1
     assert "Edit > Undo brings them back" in window.statusBar().currentMessage()
@@ -183,12 +183,12 @@ def test_kinds_are_shown_or_hidden_from_the_view_menu(qtbot, window) -> None:
     target = add(window, Target(image_id, Point(300, 250)))
     caliper = add(window, Caliper(image_id, Point(120, 100), Point(120, 200)))
     layer = window.workspace.layer
-    window.kind_actions[AnnotationKind.TARGET].trigger()  # unticked
+    window.window_actions.kind_actions[AnnotationKind.TARGET].trigger()  # unticked
     assert layer.shown_ids() == {caliper.id}
     window.new_plan()  # the choice stays with the window, whatever the plan
     again = add(window, Target(window.current_image_id(), Point(300, 250)))
     assert window.workspace.layer.shown_ids() == frozenset()
-    window.kind_actions[AnnotationKind.TARGET].trigger()
+    window.window_actions.kind_actions[AnnotationKind.TARGET].trigger()
     assert window.workspace.layer.shown_ids() == {again.id}
     assert target.id not in window.workspace.layer.shown_ids()
 

@@ -132,7 +132,7 @@ def run_gui(paths: list[Path]) -> int:
     targets = list(paths) or ([] if sessions is not None else sample_images())
     if targets:
         # Open once the event loop runs, so the window appears before any file is read.
-        QTimer.singleShot(0, lambda: window.open_paths(targets))
+        QTimer.singleShot(0, lambda: window.door.open_paths(targets))
     elif sessions is not None:
         QTimer.singleShot(0, lambda: open_on_start(sessions))
     else:

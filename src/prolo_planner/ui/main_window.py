@@ -1,14 +1,20 @@
 """The main window: assembles viewer, plan tools, panels and menus, and keeps the plan's images
-open in the viewer (plan_workspace.py is the glue between the two)."""
+open in the viewer (plan_workspace.py is the glue between the two).
+
+Its parts live beside it: image_door.py (every way an image arrives), recent_files.py,
+window_actions.py (the menus and their actions), calibration_sync.py (the viewer's calibration
+and the plan's kept in step). Features installed on it (sessions, exports) see it through
+window_protocol.PlannerWindow.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -16,7 +22,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
@@ -26,32 +31,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.catalog import load_catalogs
 from prolo_planner.core.display import DisplaySettings
 from prolo_planner.core.document import ChangeKind
 from prolo_planner.core.edits import RemoveImage, ReplaceImage
-from prolo_planner.core.geometry import Point
 from prolo_planner.core.limits import load_limits
-from prolo_planner.core.overlay import ALL_KINDS
 from prolo_planner.core.plan import (
     ImagePlan,
     ImageRef,
     Plan,
     Target,
 )
-from prolo_planner.imaging.errors import ImageLoadError
-from prolo_planner.imaging.folder_import import ImportResult
-from prolo_planner.imaging.open import is_dicomdir, open_image
 from prolo_planner.imaging.source import ImageSource
+from prolo_planner.ui.calibration_sync import CalibrationSync
 from prolo_planner.ui.edit_menu import EditActions
 from prolo_planner.ui.help import (
     MOUSE_GESTURES,
     PLAN_GESTURES,
     ShortcutsDialog,
 )
+from prolo_planner.ui.image_door import ImageDoor
 from prolo_planner.ui.image_view import tidy_frame_problem
-from prolo_planner.ui.import_worker import FolderImport
 from prolo_planner.ui.loaded_images import LoadedImages
 from prolo_planner.ui.metadata_panel import MetadataPanel
 from prolo_planner.ui.notices import MessagesDock, Notice
@@ -66,14 +66,11 @@ from prolo_planner.ui.settings import AppSettings
 from prolo_planner.ui.thumbnails import ThumbnailStrip
 from prolo_planner.ui.tool_bar import PlanToolBar
 from prolo_planner.ui.viewer_pane import ViewerPane
-from prolo_planner.ui.window_menus import WindowMenus
+from prolo_planner.ui.window_actions import WindowActions
 
 log = logging.getLogger("prolo_planner.ui")
 
 APP_TITLE = "Prolo Planner"
-#: Up to this many plain files open at once on the GUI thread; more, or any folder, go to the
-#: import worker with its progress dialog.
-DIRECT_OPEN_LIMIT = 8
 #: The menus in the menu bar, in this order whoever creates them (menu(name)).
 MENU_ORDER = ("File", "Edit", "View", "Image", "Plan", "Session", "Export", "Help")
 _MENU_TITLES = {"Export": "E&xport"}
@@ -85,6 +82,9 @@ class MainWindow(QMainWindow):
     plan_replaced = Signal(object)
     #: The image shown changed: its id in the plan, or None (none, or not in the plan).
     current_image_changed = Signal(object)
+    #: The window was asked to close (nothing released yet, and the close may still be
+    #: refused): features save what is pending.
+    closing = Signal()
 
     def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,11 +98,9 @@ class MainWindow(QMainWindow):
         self.current: int | None = None
         self._frame_index = 0
         self._shown_image_id: str | None = None
-        self.import_job: FolderImport | None = None
         self._shortcuts_dialog: ShortcutsDialog | None = None
         self._windowed_maximized = False
         self._closing = False
-        self._syncing_calibration = False
         self._menus: dict[str, QMenu] = {}
         self.catalogs = load_catalogs()
         loaded_limits = load_limits()
@@ -157,10 +155,12 @@ class MainWindow(QMainWindow):
         self.tool_bar = PlanToolBar(self.pane.view, self.pane, self.pane.key_actions["calibrate"])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tool_bar)
         self.edit_actions = EditActions(self, (self.pane, self.annotation_list))
+        self.door = ImageDoor(self)
         self.plan_files = PlanFiles(self)
+        self.calibration_sync = CalibrationSync(self)
         self.workspace: PlanWorkspace = None  # type: ignore[assignment]  # set just below
-        self.menus = WindowMenus(self)
-        self.menus.build()
+        self.window_actions = WindowActions(self)
+        self.window_actions.build()
         self.install_plan(Plan())
 
         self.thumbnails.image_chosen.connect(self.show_image)
@@ -169,8 +169,6 @@ class MainWindow(QMainWindow):
         )
         self.pane.cursor_readout.connect(self.cursor_label.setText)
         self.pane.frame_changed.connect(self._frame_shown)
-        self.pane.calibration_changed.connect(self._manual_calibration_made)
-        self.pane.view.manual_calibration_made.connect(self._manual_calibration_points)
         self.pane.frame_problem.connect(self._frame_problem)
         self.pane.display_changed.connect(self._display_changed)
         self.pane.view.zoom_changed.connect(lambda _zoom: self._update_frame_readout())
@@ -194,6 +192,12 @@ class MainWindow(QMainWindow):
 
     def current_image_id(self) -> str | None:
         return self._shown_image_id
+
+    def as_widget(self) -> QWidget:
+        return self
+
+    def show_status(self, text: str, msecs: int = 0) -> None:
+        self.statusBar().showMessage(text, msecs)
 
     def set_plan(
         self,
@@ -254,14 +258,18 @@ class MainWindow(QMainWindow):
         object_name: str,
         widget: QWidget,
         area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+        height: int | None = None,
     ) -> QDockWidget:
-        """A panel of another feature: on the right it joins the tabs of Details."""
+        """A panel of another feature: on the right it joins the tabs of Details; `height`
+        its first height in pixels (a strip under the image)."""
         dock = self._dock(title, object_name, widget)
         if area == Qt.DockWidgetArea.RightDockWidgetArea:
             self.addDockWidget(area, dock)
             self.tabifyDockWidget(self.metadata_dock, dock)
         else:
             self.addDockWidget(area, dock)
+        if height is not None:
+            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
         toggle = dock.toggleViewAction()
         toggle.setText(f"Show {title.lower()} panel")
         self.menu("View").addAction(toggle)
@@ -311,21 +319,9 @@ class MainWindow(QMainWindow):
         )
 
     # -- menus ----------------------------------------------------------------------------
-    def apply_shown_kinds(self) -> None:
-        layer = self.workspace.layer
-        kinds = [k for k, act in self.kind_actions.items() if act.isChecked()]
-        layer.set_visible_kinds(kinds if len(kinds) < len(ALL_KINDS) else ALL_KINDS)
-        layer.set_style(
-            replace(
-                layer.style,
-                show_skin_line=self.act_show_skin.isChecked(),
-                show_margins=self.act_show_margins.isChecked(),
-            )
-        )
-
     def show_shortcuts(self) -> ShortcutsDialog:
         if self._shortcuts_dialog is None:
-            rows = [*self.menus.rows, *PLAN_GESTURES, *MOUSE_GESTURES]
+            rows = [*self.window_actions.rows, *PLAN_GESTURES, *MOUSE_GESTURES]
             self._shortcuts_dialog = ShortcutsDialog(rows, self)
         self._shortcuts_dialog.show()
         self._shortcuts_dialog.raise_()
@@ -337,7 +333,7 @@ class MainWindow(QMainWindow):
         else:
             self._windowed_maximized = self.isMaximized()
             self.showFullScreen()
-        self.act_full_screen.setChecked(self.isFullScreen())
+        self.window_actions.act_full_screen.setChecked(self.isFullScreen())
 
     # -- the plan ---------------------------------------------------------------------------
     def install_plan(
@@ -390,7 +386,7 @@ class MainWindow(QMainWindow):
         ):
             panel.set_workspace(ws)
         self.edit_actions.set_workspace(ws)
-        self.apply_shown_kinds()
+        self.window_actions.apply_shown_kinds()
         self.banner.setText(f"Read only: {read_only_reason}" if ws.read_only else "")
         self.banner.setVisible(ws.read_only)
         if not ws.read_only:
@@ -427,8 +423,8 @@ class MainWindow(QMainWindow):
         if images:
             self._sync_images()
             if self._shown_image_id in images:
-                self._apply_plan_calibration()
-                self._refresh_metadata()
+                self.calibration_sync.apply_plan_calibration()
+                self.refresh_metadata()
                 region = self.workspace.region(self._shown_image_id)
                 self.tool_bar.set_region(region)
                 self.properties.show_image(self._shown_image_id, self._frame_count())
@@ -450,7 +446,7 @@ class MainWindow(QMainWindow):
     def _sync_images(self) -> None:
         """Open the plan's images not open yet; close those the plan no longer has."""
         opened, problems = self.workspace.sync_files(self.images, self._close_row)
-        first = self._add_to_viewer(opened)
+        first = self._add_rows(opened)
         if first is not None and self.current is None:  # (an undo brought an image back)
             self.thumbnails.setCurrentRow(first)
             if self.current != first:
@@ -458,91 +454,10 @@ class MainWindow(QMainWindow):
         if problems:
             self.report(problems)
 
-    # -- opening --------------------------------------------------------------------------
-    def choose_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self,
-            "Open images",
-            str(self.settings.last_folder or Path.home()),
-            # All files first: DICOM from a scanner or a PACS export often has no suffix.
-            "All files (*);;DICOM (*.dcm *.DCM *.dicom DICOMDIR);;"
-            "Video clips (*.mp4 *.m4v *.mov *.avi *.mkv *.webm);;"
-            "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)",
-        )
-        if files:
-            self.settings.last_folder = Path(files[0]).parent
-            self.open_paths([Path(f) for f in files])
-
-    def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Open a folder or a DICOMDIR's folder", str(self.settings.last_folder or "")
-        )
-        if folder:
-            self.settings.last_folder = Path(folder)
-            self.open_paths([Path(folder)])
-
-    def open_paths(self, paths: Sequence[Path]) -> None:
-        """Open files, folders and DICOMDIRs: a few files at once, anything bigger in the
-        background with a progress dialog. Problems go to Messages; nothing is modal.
-        What opens joins the plan (one undo step)."""
-        paths = [Path(p) for p in paths]
-        if not paths:
-            return
-        needs_scan = len(paths) > DIRECT_OPEN_LIMIT or any(
-            p.is_dir() or is_dicomdir(p) for p in paths
-        )
-        if needs_scan:
-            self.start_import(paths)
-            return
-        sources: list[ImageSource] = []
-        problems: list[Notice] = []
-        for path in paths:
-            try:
-                sources.append(open_image(path))
-            except ImageLoadError as exc:
-                problems.append(Notice(exc.reason, exc.path))
-        self._add_sources(sources)
-        for source in sources:
-            self.settings.add_recent(source.info.path)
-        self.report(problems)
-
-    def start_import(self, paths: Sequence[Path]) -> FolderImport | None:
-        if self.import_job is not None and self.import_job.running:
-            self.report([Notice("an import is already running; wait for it or cancel it")])
-            return None
-        job = FolderImport(paths, self)
-        job.finished.connect(lambda result, roots=list(paths): self._import_done(result, roots))
-        job.failed.connect(lambda message: self.report([Notice(message)]))
-        self.import_job = job
-        self.statusBar().showMessage("Importing…")
-        job.start()
-        return job
-
-    def _import_done(self, result: ImportResult, roots: list[Path]) -> None:
-        self.import_job = None
-        if self._closing:  # the window closed mid-import: nobody will show these
-            for source in result.sources:
-                source.close()
-            return
-        self._add_sources(result.sources)
-        for root in roots:
-            if root.exists():
-                self.settings.add_recent(root)
-        problems = [Notice(p.reason, p.path) for p in result.problems]
-        n = len(result.sources)
-        words = [f"{n} image{'s' if n != 1 else ''} imported"]
-        if result.skipped:
-            words.append(f"{result.skipped} files that are not images skipped")
-        if problems:
-            words.append(f"{len(problems)} could not be opened (see Messages)")
-        summary = ("Import cancelled: " if result.cancelled else "") + ", ".join(words)
-        self.report(problems, summary)
-        if not problems:
-            self.statusBar().showMessage(summary, 8000)
-
-    def _add_sources(self, sources: Iterable[ImageSource]) -> None:
-        """Files the clinician opened: into the viewer, and into the plan."""
-        sources = list(sources)
+    # -- opening (the door is image_door.py) --------------------------------------------
+    def add_to_viewer(self, sources: Sequence[ImageSource]) -> tuple[list[ImageSource], int | None]:
+        """Rows and thumbnails for files not open yet (a file open already is closed again and
+        its row chosen instead). Returns the files new to the viewer and the row to show."""
         first: int | None = None
         fresh: list[ImageSource] = []
         for source in sources:
@@ -552,16 +467,17 @@ class MainWindow(QMainWindow):
                 first = existing if first is None else first
                 continue
             fresh.append(source)
-        added = self._add_to_viewer(fresh)
-        first = added if first is None else first
-        self.workspace.add_images(fresh)
-        if first is not None:
-            if self.thumbnails.currentRow() == first:
-                self.show_image(first)
-            else:
-                self.thumbnails.setCurrentRow(first)
+        added = self._add_rows(fresh)
+        return fresh, (added if first is None else first)
 
-    def _add_to_viewer(self, sources: Iterable[ImageSource]) -> int | None:
+    def select_row(self, row: int) -> None:
+        """Show the open file of that row (its thumbnail becomes the current one)."""
+        if self.thumbnails.currentRow() == row:
+            self.show_image(row)
+        else:
+            self.thumbnails.setCurrentRow(row)
+
+    def _add_rows(self, sources: Sequence[ImageSource]) -> int | None:
         """Rows and thumbnails for sources not open yet; the first new row, if any."""
         first: int | None = None
         for source in sources:
@@ -587,10 +503,7 @@ class MainWindow(QMainWindow):
         image_id = ws.image_id_for(image.source)
         if image_id is not None and ws.linked_path(image_id) is None:
             ws.link(image_id, image.source)
-        calibration = image.calibration
-        if image_id is not None and ws.calibration(image_id) != calibration:
-            calibration = ws.calibration(image_id)
-        self.pane.set_source(image.source, calibration)
+        self.pane.set_source(image.source, self.calibration_sync.calibration_for(row, image_id))
         self._frame_index = 0
         if self.thumbnails.currentRow() != row:
             self.thumbnails.setCurrentRow(row)
@@ -602,7 +515,7 @@ class MainWindow(QMainWindow):
         self.image_properties.show_image(image_id, frames)
         self.tool_bar.set_region(ws.region(image_id))
         self._update_marks()
-        self._refresh_metadata()
+        self.refresh_metadata()
         self._update_frame_readout()
         self.update_title()
         if changed:
@@ -700,47 +613,13 @@ class MainWindow(QMainWindow):
             self.frame_label.setText("")
             self.cursor_label.setText("")
 
-    def _refresh_metadata(self) -> None:
+    def refresh_metadata(self) -> None:
         if self.current is None:
             self.metadata.show_nothing()
             return
         image = self.images[self.current]
         in_use = self.pane.calibration
         self.metadata.show_image(image.source.info, in_use, image.source.calibration, image.name)
-
-    # -- calibration ------------------------------------------------------------------------
-    def _manual_calibration_made(self, calibration: Calibration) -> None:
-        """The viewer was calibrated by hand. On a plan image the plan keeps it (see
-        _manual_calibration_points); otherwise only the viewer does."""
-        if self.current is None:
-            return
-        if self._shown_image_id is None or self.workspace.read_only:
-            self.images.set_manual_calibration(self.current, calibration)
-        self._refresh_metadata()
-        if not self._syncing_calibration:
-            self.statusBar().showMessage(f"Calibrated: {calibration.provenance()}", 8000)
-
-    def _manual_calibration_points(self, a: Point, b: Point, mm: float) -> None:
-        image_id = self._shown_image_id
-        if image_id is not None and not self.workspace.read_only:
-            self.workspace.record_manual_calibration(image_id, a, b, mm)
-
-    def _apply_plan_calibration(self) -> None:
-        """The plan's calibration of the shown image changed (made, undone, forgotten)."""
-        image_id, row = self._shown_image_id, self.current
-        if image_id is None or row is None:
-            return
-        ws = self.workspace
-        self.images.set_manual_calibration(row, ws.manual_calibration(image_id))
-        calibration = ws.calibration(image_id)
-        if self.pane.calibration != calibration:
-            self.pane.view.set_calibration(calibration)
-            # The pane learns the view's calibration from this signal (it has no setter).
-            self._syncing_calibration = True
-            try:
-                self.pane.view.calibration_changed.emit(calibration)
-            finally:
-                self._syncing_calibration = False
 
     def _frame_problem(self, reason: str) -> None:
         path = self.images[self.current].path if self.current is not None else None
@@ -769,38 +648,9 @@ class MainWindow(QMainWindow):
         parts.append(f"Zoom {self.pane.view.zoom * 100:.0f} %")
         self.frame_label.setText("   ".join(parts))
 
-    # -- recent files ---------------------------------------------------------------------
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        entries = self.settings.recent_files()
-        gone = [p for p in entries if not p.exists()]
-        if gone:
-            self.settings.remove_recent(gone)
-            self.report(
-                [Notice("no longer exists; removed from Open recent", p) for p in gone],
-                f"{len(gone)} recent file{'s' if len(gone) != 1 else ''} no longer exist",
-            )
-        for n, path in enumerate(p for p in entries if p not in gone):
-            act = self.recent_menu.addAction(f"&{(n + 1) % 10}  {path.name}")
-            act.setToolTip(str(path))
-            act.setStatusTip(str(path))
-            act.triggered.connect(lambda _c=False, p=path: self.open_recent(p))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list", self.settings.clear_recent)
-
-    def open_recent(self, path: Path) -> None:
-        if not path.exists():
-            self.settings.remove_recent([path])
-            self.report([Notice("no longer exists; removed from Open recent", path)])
-            return
-        self.open_paths([path])
-
-    # -- drag and drop --------------------------------------------------------------------
+    # -- drag and drop (the door opens what was dropped) ----------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
+        if self.door.accepts(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -810,26 +660,23 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if not paths:
+        if self.door.drop(event.mimeData()):
+            event.acceptProposedAction()
+        else:
             event.ignore()
-            return
-        event.acceptProposedAction()
-        # Let the drag finish in the source application before opening (it may take a while).
-        QTimer.singleShot(0, lambda: self.open_paths(paths))
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if not self._closing and not self.plan_files.keep_or_discard_changes():
-            event.ignore()
-            return
+        if not self._closing:
+            self.closing.emit()  # features save what is pending before anything is asked
+            if not self.plan_files.keep_or_discard_changes():
+                event.ignore()
+                return
         self._closing = True
         if self.isFullScreen():
             self.showNormal()
         self.settings.save_window(self)
-        if self.import_job is not None and self.import_job.running:
-            self.import_job.cancel()
-            self.import_job.wait()
+        self.door.stop()
         self.thumbnails.shutdown()
         self.pane.view.set_tool(None)
         self.pane.set_source(None)

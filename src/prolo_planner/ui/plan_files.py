@@ -25,7 +25,7 @@ from prolo_planner.store.plan_file import (
 from prolo_planner.ui.plan_workspace import image_name
 
 if TYPE_CHECKING:
-    from prolo_planner.ui.main_window import MainWindow
+    from prolo_planner.ui.window_protocol import PlannerWindow
 
 PLAN_SUFFIX = ".prolo.json"
 PLAN_FILTER = "Prolo Planner plans (*.prolo.json *.json);;All files (*)"
@@ -88,8 +88,8 @@ def show_plan_error(parent: QWidget, title: str, message: str) -> None:
 class PlanFiles(QObject):
     """The plan's file actions for one window."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: PlannerWindow) -> None:
+        super().__init__(window.as_widget())
         self.window = window
         #: Replaceable dialogs: (parent, plan name) -> choice; (parent, folder) -> path; ...
         self.ask_unsaved: Callable[[QWidget, str], UnsavedChoice] = ask_unsaved
@@ -103,7 +103,7 @@ class PlanFiles(QObject):
         self.act_save_as = self._action("Save plan &as…", self.save_as, "Ctrl+Shift+S")
 
     def _action(self, text: str, slot: Callable[[], object], key: str) -> QAction:
-        action = QAction(text, self.window)
+        action = QAction(text, self.window.as_widget())
         action.setObjectName("plan_" + text.split()[0].strip("&").lower())
         action.setShortcut(QKeySequence(key))
         action.triggered.connect(lambda _checked=False: slot())
@@ -133,7 +133,7 @@ class PlanFiles(QObject):
         clinician chose not to save), False to stay."""
         if not self.needs_saving():
             return True
-        choice = self.ask_unsaved(self.window, self.window.workspace.name)
+        choice = self.ask_unsaved(self.window.as_widget(), self.window.workspace.name)
         if choice is UnsavedChoice.SAVE:
             return self.save()
         return choice is UnsavedChoice.DISCARD
@@ -151,18 +151,18 @@ class PlanFiles(QObject):
         if not self.keep_or_discard_changes():
             return False
         if path is None:
-            path = self.choose_open_path(self.window, self._folder())
+            path = self.choose_open_path(self.window.as_widget(), self._folder())
             if path is None:
                 return False
         try:
             loaded = read_plan_file(path)
         except PlanFileError as exc:
-            self.show_error(self.window, "Cannot open the plan", str(exc))
+            self.show_error(self.window.as_widget(), "Cannot open the plan", str(exc))
             return False
         plan = loaded.plan
         located: dict[str, Path] = {}
         for image in missing_images(plan, None):
-            found = self.locate_image(self.window, image, path.parent)
+            found = self.locate_image(self.window.as_widget(), image, path.parent)
             if found is not None and found.is_file():
                 located[image.id] = found
         self.window.settings.last_folder = path.parent
@@ -170,7 +170,7 @@ class PlanFiles(QObject):
             plan, title="", base_dir=path.parent, file_path=path, located=located
         )
         if loaded.was_upgraded:
-            self.window.statusBar().showMessage(
+            self.window.show_status(
                 f"Plan of format {loaded.format_version} read; Save writes it in the current "
                 "format",
                 10_000,
@@ -187,7 +187,9 @@ class PlanFiles(QObject):
         ws = self.window.workspace
         if path is None:
             stem = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in ws.name).strip()
-            path = self.choose_save_path(self.window, self._folder() / f"{stem}{PLAN_SUFFIX}")
+            path = self.choose_save_path(
+                self.window.as_widget(), self._folder() / f"{stem}{PLAN_SUFFIX}"
+            )
             if path is None:
                 return False
         return self._write(path)
@@ -197,12 +199,12 @@ class PlanFiles(QObject):
         try:
             written = save_plan(path, ws.controller.plan)
         except PlanFileError as exc:
-            self.show_error(self.window, "Cannot save the plan", str(exc))
+            self.show_error(self.window.as_widget(), "Cannot save the plan", str(exc))
             return False
         if not ws.read_only:
             ws.file_path = written
             ws.controller.mark_saved()
         self.window.settings.last_folder = written.parent
         self.window.update_title()
-        self.window.statusBar().showMessage(f"Plan saved to {written}", 8000)
+        self.window.show_status(f"Plan saved to {written}", 8000)
         return True

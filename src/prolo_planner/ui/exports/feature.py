@@ -16,6 +16,7 @@ from prolo_planner.ui.exports.nodes_dialog import DicomNodesDialog
 from prolo_planner.ui.exports.query_dialog import QueryRetrieveDialog
 from prolo_planner.ui.exports.receiver_panel import ReceiverPanel
 from prolo_planner.ui.exports.send_queue import SendDialog, SendQueuePanel
+from prolo_planner.ui.window_protocol import PlannerWindow
 
 log = logging.getLogger("prolo_planner.ui")
 
@@ -24,13 +25,17 @@ class ExportsFeature(QObject):
     """What install_exports adds to a window; its methods are what the menu items do."""
 
     def __init__(
-        self, window: Any, repo: Repository | None = None, *, owns_store: bool = False
+        self,
+        window: PlannerWindow,
+        repo: Repository | None = None,
+        *,
+        owns_store: bool = False,
     ) -> None:
-        super().__init__(window)
+        super().__init__(window.as_widget())
         self.setObjectName("exports_feature")
         self.window = window
         # The sessions feature's store when it is installed (one store per window), else ours.
-        self._sessions = window.findChild(QObject, "sessions_feature")
+        self._sessions = window.as_widget().findChild(QObject, "sessions_feature")
         found = repo or getattr(self._sessions, "repo", None)
         self.repo: Repository = found if found is not None else Repository.open()
         #: Whether this feature opened the store (and closes it when the window goes).
@@ -44,7 +49,7 @@ class ExportsFeature(QObject):
                 worker.stop(timeout=5)  # the sending stops before its store closes
                 r.close()
 
-            window.destroyed.connect(close_store)
+            window.as_widget().destroyed.connect(close_store)
         elif self._sessions is not None and hasattr(self._sessions, "store_closing"):
             # The sessions feature owns the shared store: stop sending and receiving first.
             self._sessions.store_closing.connect(self.close)
@@ -71,7 +76,7 @@ class ExportsFeature(QObject):
             ("query", "Prior studies on the PACS…", self.query_retrieve, ""),
             ("nodes", "DICOM nodes…", self.dicom_nodes, ""),
         ):
-            action = QAction(text, window)
+            action = QAction(text, window.as_widget())
             action.setObjectName(f"action_{name}")
             if key:
                 action.setShortcut(QKeySequence(key))
@@ -103,20 +108,24 @@ class ExportsFeature(QObject):
 
     # -- what the menu items do ----------------------------------------------------------------
     def export_session(self) -> ExportDialog:
-        return self._show("export", ExportDialog(self.repo, self.current_session_id(), self.window))
+        return self._show(
+            "export", ExportDialog(self.repo, self.current_session_id(), self.window.as_widget())
+        )
 
     def send_session(self) -> SendDialog:
         self.queue_dock.show()
-        dialog = SendDialog(self.repo, self.queue_panel, self.current_session_id(), self.window)
+        dialog = SendDialog(
+            self.repo, self.queue_panel, self.current_session_id(), self.window.as_widget()
+        )
         return self._show("send", dialog)
 
     def query_retrieve(self) -> QueryRetrieveDialog:
         patient = getattr(self._sessions, "patient", None)
         mrn = getattr(patient, "mrn", "")
-        return self._show("query", QueryRetrieveDialog(self.repo, mrn, self.window))
+        return self._show("query", QueryRetrieveDialog(self.repo, mrn, self.window.as_widget()))
 
     def dicom_nodes(self) -> DicomNodesDialog:
-        return self._show("nodes", DicomNodesDialog(self.window))
+        return self._show("nodes", DicomNodesDialog(self.window.as_widget()))
 
     def close(self) -> None:
         """Stop sending and receiving (files not yet sent stay queued in the store); close the
@@ -127,17 +136,17 @@ class ExportsFeature(QObject):
             self.repo.close()
 
 
-def install_exports(window: Any, repo: Repository | None = None) -> ExportsFeature | None:
+def install_exports(window: PlannerWindow, repo: Repository | None = None) -> ExportsFeature | None:
     """Add the Export menu, the send queue and the receiver docks to the main window. Install it
     after the sessions feature, whose store it shares and whose open session it exports. If the
     store cannot be opened the viewer still starts: the Export menu says why, None is returned."""
-    sessions = window.findChild(QObject, "sessions_feature")
+    sessions = window.as_widget().findChild(QObject, "sessions_feature")
     if repo is None and getattr(sessions, "repo", None) is None:
         try:
             repo = Repository.open()
         except StoreError as exc:
             log.error("exports: session store not opened: %s", exc)
-            unavailable = QAction(f"Exports unavailable: {exc}", window)
+            unavailable = QAction(f"Exports unavailable: {exc}", window.as_widget())
             unavailable.setEnabled(False)
             window.menu("Export").addAction(unavailable)
             return None

@@ -1,8 +1,8 @@
 """Sessions in the main window: the Session menu, the Patients dock, and the open session kept
 in the store as it is edited.
 
-Installed with `install_sessions(window)`; it uses only the window's public API (set_plan,
-plan, plan_replaced, current_image_id, menu, add_dock, report). Opening a session takes its
+Installed with `install_sessions(window)`; it sees the window through its typed contract
+(ui/window_protocol.PlannerWindow). Opening a session takes its
 editing lease, or opens it read-only with the reason; autosave follows the window's plan until
 another session (or another plan) replaces it.
 """
@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,6 +43,7 @@ from prolo_planner.ui.sessions.session_form import NewSessionDialog, SessionForm
 from prolo_planner.ui.sessions.session_import import ImportSummary, add_to_plan, import_into_session
 from prolo_planner.ui.sessions.session_text import session_date, session_title
 from prolo_planner.ui.sessions.timeline import TimelineView
+from prolo_planner.ui.window_protocol import PlannerWindow
 
 log = logging.getLogger("prolo_planner.ui.sessions")
 
@@ -71,8 +72,8 @@ class SessionsFeature(QObject):
     #: (the exports' send queue) stops using it now.
     store_closing = Signal()
 
-    def __init__(self, window: Any, repo: Repository | None = None) -> None:
-        super().__init__(window)
+    def __init__(self, window: PlannerWindow, repo: Repository | None = None) -> None:
+        super().__init__(window.as_widget())
         self.setObjectName("sessions_feature")
         self.window = window
         self.repo = repo or Repository.open()
@@ -82,7 +83,7 @@ class SessionsFeature(QObject):
         self.review = SessionReview(self)
         self._opening = False
         #: Asks yes or no before signing or amending; tests answer for the clinician.
-        self.confirm: Confirm = ask(window)
+        self.confirm: Confirm = ask(window.as_widget())
         #: Fills in a new session (None: cancelled); tests answer for the clinician.
         self.ask_new_session: Callable[[Patient], dict[str, Any] | None] = self._new_session_dialog
 
@@ -90,11 +91,14 @@ class SessionsFeature(QObject):
         self.timeline = TimelineView(self.repo)
         self.form = SessionForm(self.repo)
         self.panel = _panel(self.patients, self.timeline, self.form)
-        self.dock: QDockWidget = window.add_dock(
-            "Patients", "patients_dock", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
         # A strip under the image: the image keeps most of the height.
-        window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        self.dock: QDockWidget = window.add_dock(
+            "Patients",
+            "patients_dock",
+            self.panel,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+            height=DOCK_HEIGHT,
+        )
         self.patients.patient_chosen.connect(self.show_patient)
         self.patients.mismatch_attach_requested.connect(self._attach_held_file)
         self.timeline.open_requested.connect(self.open_session)
@@ -108,7 +112,7 @@ class SessionsFeature(QObject):
         self.form.failed.connect(self.tell)
         window.plan_replaced.connect(self._plan_replaced)
         self.actions = self._build_menu()
-        window.installEventFilter(self)
+        window.closing.connect(self._window_closing)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.close)
@@ -120,7 +124,7 @@ class SessionsFeature(QObject):
         actions: dict[str, QAction] = {}
 
         def add(name: str, text: str, slot: Callable[[], object], key: str = "") -> None:
-            action = QAction(text, self.window)
+            action = QAction(text, self.window.as_widget())
             action.setObjectName(f"session_{name}")
             if key:
                 action.setShortcut(key)
@@ -179,7 +183,7 @@ class SessionsFeature(QObject):
 
     def choose_files_to_import(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self.window, "Import images into this session", "", "All files (*)"
+            self.window.as_widget(), "Import images into this session", "", "All files (*)"
         )
         if files:
             self.import_files([Path(f) for f in files])
@@ -299,7 +303,7 @@ class SessionsFeature(QObject):
         side = last[0].session.side if last else Side.UNSPECIFIED
         clinician = last[0].session.clinician if last else ""
         dialog = NewSessionDialog(
-            patient, self.window, region=region, side=side, clinician=clinician
+            patient, self.window.as_widget(), region=region, side=side, clinician=clinician
         )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
@@ -357,7 +361,7 @@ class SessionsFeature(QObject):
         if result.changed:
             self.timeline.refresh()
             self.saved.emit(result)
-        self.window.statusBar().showMessage(f"Saved at {_local_time(result.saved_at)}", 4000)
+        self.window.show_status(f"Saved at {_local_time(result.saved_at)}", 4000)
 
     def _fields_written(self, session: Session) -> None:
         self.session = session
@@ -387,17 +391,15 @@ class SessionsFeature(QObject):
         self.window.report([Notice(text)], text)
 
     # -- closing ----------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            # Save before the window goes; the lease is handed back once it has really closed.
-            if self.autosave is not None:
-                self.autosave.save_now()
-            self.form.write_notes()
-            QTimer.singleShot(0, self._closed_maybe)
-        return False
+    def _window_closing(self) -> None:
+        # Save before the window goes; the lease is handed back once it has really closed.
+        if self.autosave is not None:
+            self.autosave.save_now()
+        self.form.write_notes()
+        QTimer.singleShot(0, self._closed_maybe)
 
     def _closed_maybe(self) -> None:
-        if not self.window.isVisible():
+        if not self.window.as_widget().isVisible():
             self.close()
 
     def original_name(self, path: Path) -> str | None:
@@ -456,7 +458,9 @@ def _panel(patients: PatientList, timeline: TimelineView, form: SessionForm) -> 
     return panel
 
 
-def install_sessions(window: Any, repo: Repository | None = None) -> SessionsFeature | None:
+def install_sessions(
+    window: PlannerWindow, repo: Repository | None = None
+) -> SessionsFeature | None:
     """Add the Session menu and the Patients dock to the main window. If the session store
     cannot be opened (a newer app's store, an unreadable folder) the viewer still starts: the
     Session menu says why, and None is returned."""
@@ -465,7 +469,7 @@ def install_sessions(window: Any, repo: Repository | None = None) -> SessionsFea
             repo = Repository.open()
         except StoreError as exc:
             log.error("session store not opened: %s", exc)
-            unavailable = QAction(f"Sessions unavailable: {exc}", window)
+            unavailable = QAction(f"Sessions unavailable: {exc}", window.as_widget())
             unavailable.setEnabled(False)
             window.menu("Session").addAction(unavailable)
             window.report([Notice(f"session store not opened: {exc}")])

@@ -81,7 +81,7 @@ class SessionReview:
                 f.repo.load_plan(previous.session.id),
                 controller.plan,
                 f"the session of {session_date(previous.session)}",
-                f.window,
+                f.window.as_widget(),
             )
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return False

@@ -1,17 +1,21 @@
-"""The main window's menus: which action goes in which menu, with which key, and the rows of
-Help > Keyboard shortcuts that say so."""
+"""The main window's actions and menus: which action goes in which menu, with which key, and
+the rows of Help > Keyboard shortcuts that say so. The actions live on this object (not as
+attributes written onto the window)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from prolo_planner.core.overlay import ALL_KINDS
 from prolo_planner.core.plan import AnnotationKind, SiteStatus
 from prolo_planner.ui.help import Shortcut, show_about, tool_shortcuts
+from prolo_planner.ui.recent_files import RecentFilesMenu
 from prolo_planner.ui.tool_bar import TOOL_TEXT
 from prolo_planner.ui.tools import TOOL_ENTRIES
 
@@ -30,26 +34,37 @@ def _keys(action: QAction) -> str:
     )
 
 
-class WindowMenus:
-    """Fills a window's menus; `rows` are its shortcuts, in menu order."""
+class WindowActions:
+    """Fills a window's menus and holds their actions; `rows` are its shortcuts, in menu
+    order."""
+
+    act_open: QAction
+    act_close: QAction
+    act_full_screen: QAction
+    act_show_skin: QAction
+    act_show_margins: QAction
+    kind_actions: dict[AnnotationKind, QAction]
+    recent: RecentFilesMenu
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.rows: list[Shortcut] = []
 
+    @property
+    def recent_menu(self) -> QMenu:
+        return self.recent.menu
+
     def build(self) -> None:
         w = self.window
         file = w.menu("File")
-        w.act_open = self.action(file, "&Open files…", w.choose_files, "Ctrl+O")
-        self.action(file, "Open &folder or DICOMDIR…", w.choose_folder, "Ctrl+Shift+O")
-        w.recent_menu = file.addMenu("Open &recent")
-        w.recent_menu.setObjectName("recent_menu")
-        w.recent_menu.aboutToShow.connect(w._fill_recent_menu)
+        self.act_open = self.action(file, "&Open files…", w.door.choose_files, "Ctrl+O")
+        self.action(file, "Open &folder or DICOMDIR…", w.door.choose_folder, "Ctrl+Shift+O")
+        self.recent = RecentFilesMenu(w, file.addMenu("Open &recent"))
         file.addSeparator()
         for action in w.plan_files.actions:
             self.add(file, action)
         file.addSeparator()
-        w.act_close = self.action(file, "&Close image", w.close_current_image, "Ctrl+W")
+        self.act_close = self.action(file, "&Close image", w.close_current_image, "Ctrl+W")
         file.addSeparator()
         self.action(file, "&Quit", w.close, "Ctrl+Q")
 
@@ -86,8 +101,8 @@ class WindowMenus:
             self.bind(toggle, key, "View")
             view.addAction(toggle)
         view.addSeparator()
-        w.act_full_screen = self.action(view, "F&ull screen", w.toggle_full_screen, "F11")
-        w.act_full_screen.setCheckable(True)
+        self.act_full_screen = self.action(view, "F&ull screen", w.toggle_full_screen, "F11")
+        self.act_full_screen.setCheckable(True)
 
         image = w.menu("Image")
         self.viewer_action(image, "play", "&Play / pause")
@@ -123,22 +138,34 @@ class WindowMenus:
 
     def show_menu(self, menu: QMenu) -> None:
         """Show or hide annotations by kind, the skin line and the zones' margins."""
-        w = self.window
-        w.kind_actions = {}
+        self.kind_actions = {}
         for kind in AnnotationKind:
             act = menu.addAction(f"{kind.value.capitalize()}s")
             act.setObjectName(f"show_{kind.name.lower()}")
             act.setCheckable(True)
             act.setChecked(True)
-            act.toggled.connect(lambda _on=False: w.apply_shown_kinds())
-            w.kind_actions[kind] = act
+            act.toggled.connect(lambda _on=False: self.apply_shown_kinds())
+            self.kind_actions[kind] = act
         menu.addSeparator()
-        w.act_show_skin = menu.addAction("Skin line")
-        w.act_show_margins = menu.addAction("Avoid-zone margins")
-        for act in (w.act_show_skin, w.act_show_margins):
+        self.act_show_skin = menu.addAction("Skin line")
+        self.act_show_margins = menu.addAction("Avoid-zone margins")
+        for act in (self.act_show_skin, self.act_show_margins):
             act.setCheckable(True)
             act.setChecked(True)
-            act.toggled.connect(lambda _on=False: w.apply_shown_kinds())
+            act.toggled.connect(lambda _on=False: self.apply_shown_kinds())
+
+    def apply_shown_kinds(self) -> None:
+        """The plan's layer shows the kinds ticked, the skin line and margins if ticked."""
+        layer = self.window.workspace.layer
+        kinds = [k for k, act in self.kind_actions.items() if act.isChecked()]
+        layer.set_visible_kinds(kinds if len(kinds) < len(ALL_KINDS) else ALL_KINDS)
+        layer.set_style(
+            replace(
+                layer.style,
+                show_skin_line=self.act_show_skin.isChecked(),
+                show_margins=self.act_show_margins.isChecked(),
+            )
+        )
 
     # -- one action -------------------------------------------------------------------------
     def action(
