@@ -80,6 +80,10 @@ CLOSED_PIPE_STATUS = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the process's own command line: `prolo-planner ...`, `python -m ...`
+        from prolo_planner.logs import divert_library_output
+
+        divert_library_output()
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     args = _build_parser().parse_args(argv)
     try:

@@ -198,6 +198,10 @@ def _layout(
         raise ImageLoadError(path, _why_no_pixels(ds, pos, stream_size))
     if _PIXEL_TAGS[tag]:
         raise ImageLoadError(path, _PIXEL_TAGS[tag])
+    if not implicit and not (header[4:6].isalpha() and header[4:6].isupper()):
+        # No VR where the transfer syntax puts one: the dataset is implicit whatever its file
+        # meta claims (pydicom notices and reads it so, and so must the pixel data).
+        implicit = True
     if implicit:
         (length,) = struct.unpack(f"{order}L", header[4:8])
         vr, value_offset = ("OW" if (_int(ds, "BitsAllocated") or 8) > 8 else "OB"), pos + 8

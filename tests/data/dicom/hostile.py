@@ -17,6 +17,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
+from pydicom.filebase import DicomBytesIO
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
@@ -166,4 +167,46 @@ def implausible_spacing(path: Path, delta_cm: float = 1e300) -> Path:
     factory.add_regions(ds, [factory.region(0, 0, 49, 39, delta_cm, delta_cm)])
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.save_as(path)
+    return path
+
+
+# -- files whose libraries talk: what they print must not reach stderr ---------------------------
+def png_with_bad_crc(path: Path) -> Path:
+    """A PNG whose text chunk has a wrong CRC: libpng prints "libpng warning: tEXt: CRC error"
+    on file descriptor 2 and decodes it all the same."""
+    ok, png = cv2.imencode(".png", np.full((8, 8), 90, np.uint8))
+    assert ok
+    data = png.tobytes()
+    body = b"Comment\x00scanner grab"
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + b"\0\0\0\0"
+    path.write_bytes(data[:33] + chunk + data[33:])  # after the signature and IHDR
+    return path
+
+
+def jpeg_with_extraneous_bytes(path: Path) -> Path:
+    """A JPEG with stray bytes before its scan: libjpeg prints "Corrupt JPEG data: 3 extraneous
+    bytes before marker 0xda" and decodes it all the same."""
+    ok, jpeg = cv2.imencode(".jpg", np.full((16, 16, 3), 90, np.uint8))
+    assert ok
+    data = jpeg.tobytes()
+    at = data.find(b"\xff\xda")
+    path.write_bytes(data[:at] + b"\0\0\0" + data[at:])
+    return path
+
+
+def explicit_meta_implicit_data(path: Path) -> Path:
+    """File meta says Explicit VR Little Endian, the dataset is implicit: pydicom warns
+    "Expected explicit VR, but found implicit VR" and reads it."""
+    factory.grey_cine(path, frames=1, syntax=pydicom.uid.ImplicitVRLittleEndian)
+    ds = pydicom.dcmread(path)
+    meta = ds.file_meta
+    del ds.file_meta
+    body = DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, True
+    pydicom.filewriter.write_dataset(body, ds)
+    head = io.BytesIO()
+    head.write(b"\0" * 128 + b"DICM")
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    pydicom.filewriter.write_file_meta_info(head, meta, enforce_standard=True)
+    path.write_bytes(head.getvalue() + body.getvalue())
     return path
