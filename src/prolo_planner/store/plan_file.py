@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import sys
 import types
 import typing
 from dataclasses import dataclass
@@ -133,8 +134,9 @@ def read_plan_file(path: Path | str) -> LoadedPlan:
         ) from None
     except RecursionError:
         raise PlanFileError(path, f"not a plan: nested more than {MAX_DEPTH} levels deep") from None
-    except ValueError as exc:  # a number of more digits than Python converts (4300)
-        raise PlanFileError(path, f"not valid JSON: {exc}") from None
+    except ValueError:  # a number of more digits than Python converts
+        limit = sys.get_int_max_str_digits()
+        raise PlanFileError(path, f"not a plan: a number of more than {limit} digits") from None
     return plan_from_document(doc, source=path, base_dir=path.parent)
 
 
@@ -194,8 +196,8 @@ def _plan_from_document(doc: Any, source: Path | str, base_dir: Path | str | Non
     try:
         _check_json_values(doc, depth_only=True)
         if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
-            found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-            raise _Bad(f"not a Prolo Planner plan (format {found!r}, expected {PLAN_FORMAT!r})")
+            found = _short(doc.get("format")) if isinstance(doc, dict) else type(doc).__name__
+            raise _Bad(f"not a Prolo Planner plan (format {found}, expected {PLAN_FORMAT!r})")
         version = doc.get("format_version")
         if not isinstance(version, str) or not re.fullmatch(r"\d+\.\d+", version):
             raise _Bad(
