@@ -26,7 +26,7 @@ from prolo_planner.export.patient_study import PatientStudy
 from prolo_planner.export.sr_codes import Quantity
 from prolo_planner.export.sr_import import read_report
 from prolo_planner.report.keyfile import KEY_FILE
-from prolo_planner.report.plan_images import PlanImages
+from prolo_planner.report.plan_images import KeyImage, PlanImages
 from prolo_planner.report.session_export import ExportFormat, export_session, parse_formats
 from prolo_planner.store import demo
 from prolo_planner.store.records import AuditAction
@@ -159,21 +159,30 @@ def test_a_video_session_is_filed_under_the_stores_patient(store, tmp_path: Path
         "video or a still has none); the Secondary Capture carries its annotations"
     ]
     found = dicom_files(files)
-    (sc,), (cine,), (sr,) = found["sc"], found["cine"], found["sr"]
+    (sc,), (cine,), (sr,), (capture,) = found["sc"], found["cine"], found["sr"], found["capture"]
     study = PatientStudy.from_session(patient, session)
-    for ds in (sc, cine, sr):
+    for ds in (sc, cine, sr, capture):
         assert ds.PatientID == "DEMO-0001" and str(ds.PatientName) == "DEMO^Alex"
         assert ds.StudyInstanceUID == study.study_instance_uid
-    assert sc.LossyImageCompression == "01"  # the clip's frames went through a video codec
+    for ds in (sc, capture):  # the clip's frames went through a video codec
+        assert ds.LossyImageCompression == "01"
     assert int(cine.NumberOfFrames) == 50
-    # The SR points at the SC: a video has no DICOM instance of its own.
+    # The SR points at a capture of the clip as it is: every frame, no annotations, so a
+    # workstation that pulls the plan gets the clip's pixels back to draw it on.
     (evidence,) = sr.CurrentRequestedProcedureEvidenceSequence
     refs = {
         i.ReferencedSOPInstanceUID
         for s in evidence.ReferencedSeriesSequence
         for i in s.ReferencedSOPSequence
     }
-    assert refs == {sc.SOPInstanceUID}
+    assert refs == {capture.SOPInstanceUID}
+    assert int(capture.NumberOfFrames) == 50 and "no annotations" in capture.DerivationDescription
+    plan = repo.load_plan(session.id)
+    with PlanImages.open(plan) as images:
+        (image,) = plan.images
+        for f in (0, 31):
+            key = KeyImage(image, f, "clip", 50)
+            np.testing.assert_array_equal(capture.pixel_array[f], images.frame(key))
     for f in files:
         assert_dciodvfy_clean(f, allowed=(PRIVATE_SCHEME_WARNING,))
 

@@ -104,6 +104,15 @@ def fill(conn: sqlite3.Connection, version: int) -> None:
 
         for patient_id, mrn, name in x("SELECT id, mrn, name FROM patients").fetchall():
             write_terms(conn, patient_id, mrn, name)
+    if version >= 5:  # a file of session 1 waiting for the PACS, tried once
+        x(
+            "INSERT INTO send_queue (id, node_name, ae_title, host, port, file_path, file_name,"
+            " sha256, sop_instance_uid, session_id, state, attempts, next_attempt_at,"
+            " last_error, queued_at, queued_by) VALUES (1, 'PACS', 'PACS', '10.0.0.5', 104,"
+            " 'library/ab/cd.dcm', 'IM1', ?, '1.2.3', 1, 'waiting', 1, 1748764800.0,"
+            " 'no answer', ?, 'dr_a')",
+            ("ab" * 32, T0),
+        )
     x("COMMIT")
 
 
@@ -231,6 +240,18 @@ def test_an_earlier_store_upgrades_with_its_data_intact(tmp_path, version, sourc
         assert [(e.action, e.who) for e in log] == [(AuditAction.EXPORTED, "dr_a")]
         assert rows[1].superseded and not rows[3].superseded
         assert [s.id for s in repo.versions(3)] == [1, 3]
+    # Every session version got a uid of its own (version 6), which an amendment does not share.
+    uids = [repo.session(i).uid for i in (1, 2)]
+    assert all(len(u) == 32 for u in uids) and len(set(uids)) == 2
+    if version >= 5:
+        from prolo_planner.net.queue import SendQueue
+
+        (queued,) = SendQueue.of(repo).files()
+        assert (queued.node.address, queued.name, queued.attempts) == (
+            "PACS@10.0.0.5:104",
+            "IM1",
+            1,
+        )
     # And the upgraded store works on: a new session, signed.
     new = repo.create_session(2, region="hip")
     repo.save_plan(new.id, make_plan(sites=2))

@@ -33,6 +33,8 @@ from prolo_planner.export.patient_study import PatientStudy
 
 SERIES_DESCRIPTION = "Prolo Planner annotated"
 DERIVATION = "Planning annotations (targets, needle paths, avoid zones) burned in by Prolo Planner"
+#: A capture of a video or still as it is, so a plan drawn on it can point at DICOM pixels.
+CAPTURE_DERIVATION = "Video or still image captured as it is by Prolo Planner, no annotations"
 
 
 class PixelCompression(StrEnum):
@@ -57,6 +59,7 @@ def secondary_capture(
     uid: str | None = None,
     body: tuple[str, str] | None = None,
     refer_to_source: bool = True,
+    derivation: str = DERIVATION,
 ) -> Dataset:
     """A single-frame SC of one annotated frame (HxW grey or HxWx3 RGB, uint8).
 
@@ -78,6 +81,7 @@ def secondary_capture(
         uid=uid,
         body=body,
         refer_to_source=refer_to_source,
+        derivation=derivation,
     )
     return _with_pixels(ds, arr[np.newaxis], compression)
 
@@ -95,6 +99,7 @@ def cine_secondary_capture(
     uid: str | None = None,
     body: tuple[str, str] | None = None,
     refer_to_source: bool = True,
+    derivation: str = DERIVATION,
 ) -> Dataset:
     """A Multi-frame True Color SC of an annotated cine (N x H x W x 3 RGB, uint8).
 
@@ -127,6 +132,7 @@ def cine_secondary_capture(
         uid=uid,
         body=body,
         refer_to_source=refer_to_source,
+        derivation=derivation,
     )
     ds.NumberOfFrames = count
     # Cine module: frames are evenly spaced in time, so Frame Time drives playback.
@@ -161,6 +167,7 @@ def _common(
     uid: str | None = None,
     body: tuple[str, str] | None = None,
     refer_to_source: bool = True,
+    derivation: str = DERIVATION,
 ) -> Dataset:
     series = series or NewSeries(SERIES_DESCRIPTION)
     when = created or now()
@@ -200,7 +207,7 @@ def _common(
     ds.ContentDate, ds.ContentTime = date, time
     ds.DateOfSecondaryCapture, ds.TimeOfSecondaryCapture = date, time
     ds.BurnedInAnnotation = "YES"
-    ds.DerivationDescription = DERIVATION
+    ds.DerivationDescription = derivation
     if source is not None and refer_to_source:
         ds.SourceImageSequence = [SourceImage.of(source, frames).source_image_item()]
     _lossy_history(ds, source, lossy)

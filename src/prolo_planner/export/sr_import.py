@@ -1,10 +1,14 @@
-"""Reading a measurement report made by Prolo Planner back into a plan, for review elsewhere.
+"""Reading a measurement report made by Prolo Planner back into a plan, on another workstation.
 
-Another workstation retrieves the SR from the PACS and gets the plan it carries: targets, needle
-paths, avoid zones, calipers, angles and notes with their positions, frames, kinds, names and
-injectates, and the skin lines. The images are known by SOP Instance UID only (ImageRef without
-a path), to be found again in the store; each ImagePlan id is derived from that UID, so reading
-the same report twice gives the same plan. Positions come back to 1e-4 px: SCOORDs are 32-bit.
+A report carries the plan twice: its session record (export.plan_record: the whole plan
+document, lossless) and the TID 1500 content other viewers read. The record is the plan; the
+TID 1500 content is read with highdicom's SR API, for the values the report holds and as the
+plan of a report without a record (one whose PACS dropped private elements, or made before
+records existed), which knows only what TID 1500 can say: targets, needle paths, avoid zones,
+calipers, angles and notes with their positions, frames, kinds, names and injectates, and the
+skin lines. Its images are known by SOP Instance UID only (ImageRef without a path), each
+ImagePlan id derived from that UID, so reading the same report twice gives the same plan.
+Positions come back to 1e-4 px: SCOORDs are 32-bit.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import highdicom as hd
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
 from prolo_planner.core.geometry import Point
@@ -44,6 +48,7 @@ from prolo_planner.core.plan import (
     ZoneShape,
 )
 from prolo_planner.export import sr_codes as C
+from prolo_planner.export.plan_record import PlanRecord, RecordError, read_record
 
 _SR_CLASSES = frozenset(
     {
@@ -52,12 +57,8 @@ _SR_CLASSES = frozenset(
         "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
     }
 )
-_TRACKING_ID = ("112039", "DCM")
 _TRACKING_UID = ("112040", "DCM")
-_FINDING = ("121071", "DCM")
-_FINDING_CATEGORY = ("276214006", "SCT")
 _IMAGE_REGION = ("111030", "DCM")
-_SOURCE_OF_MEASUREMENT = ("121112", "DCM")
 _PROCEDURE_REPORTED = ("121058", "DCM")
 _IMAGING_MEASUREMENTS = ("126010", "DCM")
 _MEASUREMENT_GROUP = ("125007", "DCM")
@@ -86,6 +87,8 @@ class ReadReport:
     values: Mapping[str, Mapping[C.Quantity, float]] = field(default_factory=dict)
     #: Per (needle path id, avoid zone id): the clearance in mm the report holds.
     clearances: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    #: The session record, when the report has one: then `plan` is the record's plan.
+    record: PlanRecord | None = None
 
 
 @dataclass(slots=True)
@@ -108,14 +111,15 @@ class _Group:
 
 
 def read_report(source: Dataset | Path | str) -> ReadReport:
-    """The plan in a Prolo Planner measurement report (a dataset or a file). Raises
-    ReportReadError with a reason a clinician can read."""
+    """The plan in a Prolo Planner measurement report (a dataset or a file), with the values
+    its TID 1500 content holds. Raises ReportReadError with a reason a clinician can read."""
     ds = _dataset(source)
+    _check_sr(ds)
     try:
-        groups = [_read_group(g) for g in _measurement_groups(ds)]
-    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
-        # A content item without the attributes its value type needs.
-        raise ReportReadError(f"damaged report content ({exc})") from None
+        record = read_record(ds)
+    except RecordError as exc:
+        raise ReportReadError(str(exc)) from None
+    groups = [_read_group(g) for g in _measurement_groups(ds)]
     ids_by_uid = {g.tracking_uid: g.tracking_id for g in groups if g.tracking_uid}
     images: dict[str, ImagePlan] = {}
     annotations: list[Annotation] = []
@@ -134,10 +138,13 @@ def read_report(source: Dataset | Path | str) -> ReadReport:
         values[annotation.id] = MappingProxyType(dict(g.numbers))
         for zone_uid, mm in g.clearances.items():
             clearances[(annotation.id, ids_by_uid.get(zone_uid, _id_of_uid(zone_uid)))] = mm
-    # The plan's id comes from the report's: reading one report twice gives one plan.
-    plan_id = uuid.uuid5(uuid.NAMESPACE_OID, str(ds.get("SOPInstanceUID", ""))).hex
-    plan = Plan(images=tuple(images.values()), annotations=tuple(annotations), id=plan_id)
-    return ReadReport(plan, MappingProxyType(values), MappingProxyType(clearances))
+    if record is not None:
+        plan = record.plan
+    else:
+        # The plan's id comes from the report's: reading one report twice gives one plan.
+        plan_id = uuid.uuid5(uuid.NAMESPACE_OID, str(ds.get("SOPInstanceUID", ""))).hex
+        plan = Plan(images=tuple(images.values()), annotations=tuple(annotations), id=plan_id)
+    return ReadReport(plan, MappingProxyType(values), MappingProxyType(clearances), record)
 
 
 def read_plan(source: Dataset | Path | str) -> Plan:
@@ -155,78 +162,106 @@ def _dataset(source: Dataset | Path | str) -> Dataset:
         raise ReportReadError(f"{path.name}: cannot be read as DICOM ({exc})") from None
 
 
-def _measurement_groups(ds: Dataset) -> list[Dataset]:
+def _check_sr(ds: Dataset) -> None:
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class not in _SR_CLASSES:
         name = UID(sop_class).name if sop_class else "no SOP class"
         raise ReportReadError(f"not a structured report with measurements ({name})")
+
+
+def is_ours(ds: Dataset) -> bool:
+    """Whether an SR reports a Prolo Planner plan (its Procedure Reported says so)."""
     root = ds.get("ContentSequence") or []
-    procedures = {
-        _code(i.ConceptCodeSequence[0]) for i in root if _concept(i) == _PROCEDURE_REPORTED
-    }
-    if C.key(C.PROCEDURE) not in procedures:
+    try:
+        return C.key(C.PROCEDURE) in {
+            _code(i.ConceptCodeSequence[0]) for i in root if _concept(i) == _PROCEDURE_REPORTED
+        }
+    except (AttributeError, IndexError, TypeError):
+        return False
+
+
+def _measurement_groups(ds: Dataset) -> list[Group]:
+    """The report's measurement groups in their order, each read by highdicom's TID 1410 or
+    TID 1501 template."""
+    if not is_ours(ds):
         raise ReportReadError("not a plan report made by Prolo Planner")
-    containers = [i for i in root if _concept(i) == _IMAGING_MEASUREMENTS]
-    if not containers:
-        return []
-    return [
-        i for i in containers[0].get("ContentSequence", []) if _concept(i) == _MEASUREMENT_GROUP
-    ]
+    try:
+        report = hd.sr.MeasurementReport.from_sequence([ds], copy=False)
+        containers = [i for i in report[0].ContentSequence if _concept(i) == _IMAGING_MEASUREMENTS]
+        items = containers[0].get("ContentSequence", []) if containers else []
+        return [_template(i) for i in items if _concept(i) == _MEASUREMENT_GROUP]
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        # A content item without the attributes its value type needs.
+        raise ReportReadError(f"damaged report content ({exc})") from None
 
 
-def _read_group(item: Dataset) -> _Group:
+Group = (
+    hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
+    | hd.sr.MeasurementsAndQualitativeEvaluations
+)
+
+
+def _template(item: Dataset) -> Group:
+    regions = [c for c in item.get("ContentSequence", []) if _concept(c) == _IMAGE_REGION]
+    if regions:
+        return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations.from_sequence([item])
+    return hd.sr.MeasurementsAndQualitativeEvaluations.from_sequence([item])
+
+
+def _read_group(group: Group) -> _Group:
     g = _Group()
-    for child in item.get("ContentSequence", []):
-        concept, kind = _concept(child), child.ValueType
-        if concept == _TRACKING_ID:
-            g.tracking_id = str(child.TextValue)
-        elif concept == _TRACKING_UID:
-            g.tracking_uid = str(child.UID)
-        elif concept == _FINDING_CATEGORY:
-            g.category = _CATEGORIES.get(_code(child.ConceptCodeSequence[0]))
-        elif concept == _FINDING:
-            g.finding = _code(child.ConceptCodeSequence[0])
-        elif kind == "NUM" and child.get("MeasuredValueSequence"):
-            _read_number(g, concept, child)
-        elif kind == "CODE":
-            g.coded[concept] = _code(child.ConceptCodeSequence[0])
-        elif kind == "TEXT":
-            g.texts[concept] = str(child.TextValue)
-        elif kind == "UIDREF":
-            g.uids[concept] = str(child.UID)
-        elif kind == "SCOORD" and concept == _IMAGE_REGION:
-            g.graphic_type = str(child.GraphicType)
-            data = [round(float(v), _POSITION_DECIMALS) for v in child.GraphicData]
-            g.points = [Point(data[i], data[i + 1]) for i in range(0, len(data) - 1, 2)]
-            for ref in child.get("ContentSequence", []):
+    try:
+        g.tracking_id = str(group.tracking_identifier or "")
+        g.tracking_uid = str(group.tracking_uid or "")
+        if group.finding_category is not None:
+            g.category = _CATEGORIES.get(C.key(group.finding_category))
+        if group.finding_type is not None:
+            g.finding = C.key(group.finding_type)
+        for m in group.get_measurements():
+            _read_number(g, m)
+        for q in group.get_qualitative_evaluations():
+            g.coded[C.key(q.name)] = _code(q[0].ConceptCodeSequence[0])
+        for child in group[0].ContentSequence:
+            if child.ValueType == "TEXT":
+                g.texts[C.key(child.name)] = str(child.value)
+            elif child.ValueType == "UIDREF":
+                g.uids[C.key(child.name)] = str(child.value)
+        roi = getattr(group, "roi", None)
+        if isinstance(group, hd.sr.MeasurementsAndQualitativeEvaluations):
+            for ref in group.source_images:
                 _read_image(g, ref)
-        elif kind == "IMAGE" and concept == _SOURCE_OF_MEASUREMENT:
-            _read_image(g, child)
+        elif roi is not None:
+            g.graphic_type = str(roi.graphic_type.value)
+            data = [round(float(v), _POSITION_DECIMALS) for v in roi.GraphicData]
+            g.points = [Point(data[i], data[i + 1]) for i in range(0, len(data) - 1, 2)]
+            for ref in roi.ContentSequence:
+                _read_image(g, ref)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        raise ReportReadError(f"damaged report content ({exc})") from None
     return g
 
 
-def _read_number(g: _Group, concept: tuple[str, str], item: Dataset) -> None:
-    quantity = _QUANTITIES.get(concept)
-    if quantity is None:
+def _read_number(g: _Group, m: hd.sr.Measurement) -> None:
+    quantity = _QUANTITIES.get(C.key(m.name))
+    if quantity is None or m.value is None:
         return
-    value = float(item.MeasuredValueSequence[0].NumericValue)
+    value = float(m.value)
     if quantity is C.Quantity.CLEARANCE:
-        about = [c for c in item.get("ContentSequence", []) if _concept(c) == _TRACKING_UID]
+        about = [c for c in m[0].get("ContentSequence", []) if _concept(c) == _TRACKING_UID]
         if about:
             g.clearances[str(about[0].UID)] = value
         return
     g.numbers[quantity] = value
 
 
-def _read_image(g: _Group, item: Dataset) -> None:
-    refs = item.get("ReferencedSOPSequence") or []
-    if not refs:
+def _read_image(g: _Group, item: Any) -> None:
+    uid = getattr(item, "referenced_sop_instance_uid", None)
+    if not uid:
         return
-    g.sop_instance_uid = str(refs[0].ReferencedSOPInstanceUID)
-    frames = refs[0].get("ReferencedFrameNumber")
-    if frames is not None and frames != "":
-        numbers = list(frames) if isinstance(frames, MultiValue | list) else [frames]
-        g.frame = int(numbers[0]) - 1  # DICOM counts frames from 1
+    g.sop_instance_uid = str(uid)
+    frames = getattr(item, "referenced_frame_numbers", None)
+    if frames:
+        g.frame = int(frames[0]) - 1  # DICOM counts frames from 1
 
 
 # -- building plan values -----------------------------------------------------------------------

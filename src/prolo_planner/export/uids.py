@@ -13,6 +13,8 @@ Predecessor Documents Sequence (predecessor_reference).
     export_uid(version, "sr")                         the TID 1500 report
     export_uid(version, "pr", image_id)               presentation state of one image
     series_uid(version.plan_id, kind, study_uid)      the series of that kind in that study
+    capture_uid(image sha256, study_uid)              a video or still itself, unannotated
+    capture_series_uid(study_uid)                     the series of those captures
 
 A de-identified export remaps every one of these through the pseudonym key, as it does the
 sources' UIDs, so it too is stable under one key. (Issue 12's PACS round trip builds on this.)
@@ -62,6 +64,17 @@ def series_uid(plan_id: str, kind: str, study_instance_uid: str) -> str:
     """One series per plan, kind of object and study: every version of a plan's report lands in
     one series of the study, each version its own instance."""
     return derived_uid("prolo-planner series", plan_id, kind, study_instance_uid)
+
+
+def capture_uid(image_sha256: str, study_instance_uid: str) -> str:
+    """The unannotated capture of a video or still (what the SR points at, and what another
+    workstation pulls back): named by the file's content and the study, not by a plan version,
+    so an amendment does not send the same pixels again (docs/adr/0005)."""
+    return derived_uid("prolo-planner capture", image_sha256, study_instance_uid)
+
+
+def capture_series_uid(study_instance_uid: str) -> str:
+    return derived_uid("prolo-planner capture series", study_instance_uid)
 
 
 def predecessor_reference(study_instance_uid: str, series_instance_uid: str, sr: str) -> Dataset:

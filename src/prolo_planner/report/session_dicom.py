@@ -19,6 +19,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
+from prolo_planner.export import plan_record
 from prolo_planner.export import presentation_state as ps_module
 from prolo_planner.export import secondary_capture as sc_module
 from prolo_planner.export import structured_report as sr_module
@@ -28,6 +29,8 @@ from prolo_planner.export.errors import ExportError
 from prolo_planner.export.patient_study import PatientStudy, body_site
 from prolo_planner.export.uids import (
     PlanVersion,
+    capture_series_uid,
+    capture_uid,
     export_uid,
     predecessor_reference,
     series_uid,
@@ -83,6 +86,9 @@ class DicomExport:
     deid: Deidentifier | None = None
     #: The previous version's plan, for the SR's Predecessor Documents Sequence.
     predecessor: PlanVersion | None = None
+    #: The session the plan belongs to, for the SR's session record (plan_record.SESSION_KEYS);
+    #: None outside a session (a plan file).
+    session_record: dict | None = None
     observer: str = ""
     verified_by: str | None = None
     #: De-identified exports: write de-identified copies of the source images (for the SR and
@@ -172,7 +178,7 @@ class DicomExport:
             frame=k.frame if isinstance(origin, Dataset) else None,
             series=self.series("sc", sc_module.SERIES_DESCRIPTION, 901, study),
             compression=sc_module.PixelCompression.RLE,
-            lossy=None if isinstance(origin, Dataset) else _video_is_lossy(images, k),
+            lossy=None if isinstance(origin, Dataset) else _video_is_lossy(images, k.image.id),
             uid=export_uid(self.version, "sc", k.image.id, str(k.frame)),
             body=self.body(k.image.id),
             refer_to_source=self.refers_to_sources(),
@@ -225,21 +231,67 @@ class DicomExport:
                 continue
             self.write(ds, f"{self.stem}_cine{n}.dcm", masked)
 
+    # -- captures of videos and stills ----------------------------------------------------------
+    def capture(self, image_id: str) -> Dataset:
+        """The video or still itself as DICOM, without annotations: every frame, lossless (RLE),
+        in the session's study. The SR points at it, and another workstation that pulls the
+        plan gets the image back from it. Named by the file's content and study
+        (export.uids.capture_uid), so every version of every plan showing it names one object."""
+        images = self.images
+        im = images.plan.image(image_id)
+        source = images.sources[image_id]
+        name = images.names[image_id]
+        study = self.fallback.study_instance_uid
+        frames = [
+            images.frame(KeyImage(im, f, name, source.frame_count))
+            for f in range(source.frame_count)
+        ]
+        series = NewSeries("Prolo Planner source capture", 900, 1, capture_series_uid(study))
+        common = {
+            "series": series,
+            "compression": sc_module.PixelCompression.RLE,
+            "uid": capture_uid(im.ref.sha256 or im.id, study),
+            "body": self.body(image_id),
+            "derivation": sc_module.CAPTURE_DERIVATION,
+            "lossy": _video_is_lossy(images, image_id),
+        }
+        if len(frames) == 1:
+            ds = sc_module.secondary_capture(frames[0], self.fallback, **common)
+        else:
+            ds = sc_module.cine_secondary_capture(
+                np.stack(frames),
+                self.fallback,
+                frame_time_ms=source.timing.nominal_ms,
+                **common,
+            )
+        n = sum(1 for f in self.job.files if "_capture" in f.name) + 1
+        self.job.wrote(write_dicom(ds, self.job.out_dir / f"{self.stem}_capture{n}.dcm"))
+        return ds
+
     # -- the report --------------------------------------------------------------------------
     def structured_report(self, keys: list[KeyImage]) -> None:
         """The TID 1500 SR, referring to the source images (or their de-identified copies) and
-        to a Secondary Capture of each video or still."""
+        to a capture of each video or still; a plain export also carries the session record
+        (export.plan_record) with the whole plan."""
         images = self.images
         refer: dict[str, Dataset] = {}
+        captured: set[str] = set()
         for im in images.plan.images:
             ds = images.dataset(im.id)
             if ds is not None:
                 refer[im.id] = ds
+            elif im.id in images.sources and self.deid is None:
+                try:
+                    refer[im.id] = self.capture(im.id)
+                except ExportError as exc:
+                    self.job.missing.append(f"capture of {images.names[im.id]}: {exc}")
+                    continue
+                captured.add(im.id)
             elif im.id in self.made:
                 refer[im.id] = self.made[im.id]
             elif im.id in images.sources:
-                # The SR must point at a DICOM image: a video or still gets an SC of its own
-                # (the same object, and UID, as its first key frame's SC).
+                # A de-identified SR points at an SC of the video or still, banner masked (the
+                # same object, and UID, as its first key frame's SC).
                 k = next(k for k in keys if k.image.id == im.id)
                 sc, masked = self.secondary_capture(k)
                 self.write(sc, f"{self.stem}_sr-evidence-{slug(k.name)}.dcm", masked)
@@ -277,6 +329,30 @@ class DicomExport:
         except ExportError as exc:
             self.job.missing.append(f"structured report: {exc}")
             return
+        if self.deid is None:
+            recorded = [
+                plan_record.RecordedImage(
+                    image_id=image_id,
+                    sop_class_uid=str(ds.SOPClassUID),
+                    sop_instance_uid=str(ds.SOPInstanceUID),
+                    study_instance_uid=str(ds.get("StudyInstanceUID", "")),
+                    series_instance_uid=str(ds.get("SeriesInstanceUID", "")),
+                    name=images.names[image_id],
+                    capture=image_id in captured,
+                )
+                for image_id, ds in refer.items()
+            ]
+            plan_record.add_record(
+                sr,
+                plan_record.record_document(
+                    plan,
+                    recorded,
+                    self.session_record,
+                    self.version.plan_id,
+                    self.version.version,
+                    self.version.digest,
+                ),
+            )
         self.write(sr, f"{self.stem}_sr.dcm")
 
     # -- presentation states -----------------------------------------------------------------
@@ -326,7 +402,7 @@ def _study_of(origin: Dataset | PatientStudy) -> str:
     return str(origin.get("StudyInstanceUID", ""))
 
 
-def _video_is_lossy(images: PlanImages, k: KeyImage) -> bool:
+def _video_is_lossy(images: PlanImages, image_id: str) -> bool:
     # A video's frames went through its codec: lossy unless it is a lossless one.
-    codec = images.sources[k.image.id].info.codec.upper()
+    codec = images.sources[image_id].info.codec.upper()
     return codec not in ("FFV1", "PNG", "BMP", "TIFF")

@@ -108,6 +108,9 @@ class ExportSubject:
     version: PlanVersion | None = None
     #: The version this one amends, for the SR's Predecessor Documents Sequence.
     predecessor: PlanVersion | None = None
+    #: The session's fields for the SR's session record (export.plan_record); None outside
+    #: a session.
+    session_record: dict | None = None
 
     def plan_version(self, plan: Plan) -> PlanVersion:
         return self.version or PlanVersion.of(plan)
@@ -191,6 +194,7 @@ def export_plan(
             version,
             deid,
             predecessor=subject.predecessor,
+            session_record=subject.session_record,
             observer=subject.observer,
             verified_by=subject.verified_by,
             with_sources=deid is not None
@@ -267,10 +271,11 @@ def session_subject(repo: Repository, session_id: int) -> ExportSubject:
         im.id: stored.get(im.ref.sha256, Path(im.ref.path).name or "image") for im in plan.images
     }
     predecessor = None
+    before = None
     if session.amends is not None:
         try:
             before = repo.session(session.amends)
-            predecessor = _session_version(repo.load_plan(before.id), patient, before)
+            predecessor = _session_version(repo, repo.load_plan(before.id), patient, before)
         except StoreError:
             predecessor = None  # the earlier version is gone: nothing to name
     return ExportSubject(
@@ -283,13 +288,41 @@ def session_subject(repo: Repository, session_id: int) -> ExportSubject:
         pain=pain_course(repo.sessions_of(patient.id), session_id),
         observer=session.clinician,
         verified_by=session.signed_by if session.is_signed else None,
-        version=_session_version(plan, patient, session),
+        version=_session_version(repo, plan, patient, session),
         predecessor=predecessor,
+        session_record=session_record(session, before),
     )
 
 
-def _session_version(plan: Plan, patient: Patient, session: Session) -> PlanVersion:
-    """The version of a session's plan, with what its objects say of the patient and session."""
+def session_record(session: Session, amends: Session | None) -> dict:
+    """The session's fields as its SR's record carries them (export.plan_record.SESSION_KEYS):
+    the store's ids are this workstation's, so the version it amends is named by its uid."""
+    return {
+        "uid": session.uid,
+        "version": session.version,
+        "amends": amends.uid if amends is not None else None,
+        "started_at": session.started_at,
+        "region": session.region,
+        "side": session.side.value,
+        "clinician": session.clinician,
+        "pain_before": session.pain_before,
+        "pain_after": session.pain_after,
+        "notes": session.notes,
+        "state": session.state.value,
+        "signed_at": session.signed_at,
+        "signed_by": session.signed_by,
+    }
+
+
+def _session_version(
+    repo: Repository, plan: Plan, patient: Patient, session: Session
+) -> PlanVersion:
+    """The version of a session's plan, with what its objects say of the patient and session.
+    A version pulled from a PACS is the version its author exported (the digest it recorded),
+    so sending it again, or an amendment naming it, names the very objects on the PACS."""
+    origin = repo.origin(session.id)
+    if origin is not None and origin.plan_digest:
+        return PlanVersion(plan.id, session.version, origin.plan_digest)
     context = [
         patient.mrn,
         patient.name,
@@ -301,6 +334,12 @@ def _session_version(plan: Plan, patient: Patient, session: Session) -> PlanVers
         session.clinician,
         session.state.value,
         session.signed_by or "",
+        # What the session record says beside the plan: a change of it is a new SR.
+        str(session.pain_before),
+        str(session.pain_after),
+        session.notes,
+        session.signed_at or "",
+        session.uid,
     ]
     return PlanVersion.of(plan, session.version, context)
 

@@ -240,12 +240,52 @@ CREATE INDEX send_queue_session ON send_queue (session_id);
 """
 
 
+# -- 6: sessions known across workstations: a uid per version, and what came from a PACS ---------
+# A session version's uid names it in every store and in the SR that carries it to the PACS
+# (docs/adr/0005): the same version pulled into another store keeps its uid, so a second pull
+# recognises it. pacs_records says which SR a pulled version came from and from where; a
+# version that amends the same predecessor as another one here is a conflict, kept apart
+# (conflict_with) for the clinician to resolve, never merged. The send queue learns DICOMweb
+# nodes.
+_V6 = """
+ALTER TABLE sessions ADD COLUMN uid TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE pacs_records (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions (id),
+    sr_instance_uid TEXT NOT NULL,
+    sr_series_uid TEXT NOT NULL DEFAULT '',
+    sr_study_uid TEXT NOT NULL DEFAULT '',
+    plan_digest TEXT NOT NULL DEFAULT '',
+    made_at TEXT NOT NULL DEFAULT '',
+    node TEXT NOT NULL DEFAULT '',
+    pulled_at TEXT NOT NULL,
+    amends_uid TEXT NOT NULL DEFAULT '',
+    conflict_with INTEGER REFERENCES sessions (id),
+    set_aside_at TEXT
+);
+CREATE INDEX pacs_records_sr ON pacs_records (sr_instance_uid);
+
+-- A DICOMweb node is known by its URL (its credentials stay in the settings, not here).
+ALTER TABLE send_queue ADD COLUMN node_url TEXT NOT NULL DEFAULT '';
+"""
+
+
+def _v6_backfill(conn: sqlite3.Connection) -> None:
+    """Every session version already here gets its uid, then uids are unique for good."""
+    import uuid
+
+    for (session_id,) in conn.execute("SELECT id FROM sessions").fetchall():
+        conn.execute("UPDATE sessions SET uid = ? WHERE id = ?", (uuid.uuid4().hex, session_id))
+    conn.execute("CREATE UNIQUE INDEX sessions_uid ON sessions (uid)")
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "patients, sessions, images and plans", _V1),
     Step(2, "amendments and the audit log", _V2, _v2_backfill),
     Step(3, "timeline totals beside each plan", _V3, _v3_backfill),
     Step(4, "editing leases and patient search terms", _V4, _v4_backfill),
     Step(5, "the PACS send queue", _V5),
+    Step(6, "session uids, sessions pulled from a PACS, DICOMweb in the queue", _V6, _v6_backfill),
 )
 LATEST = STEPS[-1].version
 

@@ -106,10 +106,33 @@ class Session:
     amends: int | None = None
     signed_at: str | None = None
     signed_by: str | None = None
+    #: Names this version in every store and in the SR that carries it (docs/adr/0005).
+    uid: str = ""
 
     @property
     def is_signed(self) -> bool:
         return self.state is SessionState.SIGNED
+
+
+@dataclass(frozen=True, slots=True)
+class PacsOrigin:
+    """Where a session version in the store came from: the SR on a PACS that carried it."""
+
+    session_id: int
+    sr_instance_uid: str
+    sr_series_uid: str
+    sr_study_uid: str
+    #: The plan version's digest as its author exported it (export.uids.PlanVersion).
+    plan_digest: str
+    made_at: str  # when its author made the SR (ISO), "" if the SR does not say
+    node: str  # the node it was pulled from, in words
+    pulled_at: str  # UTC, ISO with Z
+    #: The uid of the version it amends, as its record says.
+    amends_uid: str = ""
+    #: Another version here that amends the same predecessor: a conflict to resolve.
+    conflict_with: int | None = None
+    #: When the clinician set this version aside in resolving a conflict.
+    set_aside_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +209,8 @@ class TimelineRow:
     )
     #: Later versions exist: this row is kept for review but no longer current.
     superseded: bool = False
+    #: Pulled from a PACS: where from, and any conflict with another version.
+    origin: PacsOrigin | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
-from prolo_planner.store import audit, dicom_import, images, locks, patients, sessions
+from prolo_planner.store import (
+    audit,
+    dicom_import,
+    images,
+    locks,
+    origins,
+    pacs_records,
+    patients,
+    sessions,
+)
 from prolo_planner.store.database import Database
 from prolo_planner.store.image_library import ImageLibrary
 from prolo_planner.store.plan_rows import PreparedPlan, prepare, stored_document_plan
@@ -28,6 +37,7 @@ from prolo_planner.store.records import (
     InvalidValue,
     Lease,
     LeaseHolder,
+    PacsOrigin,
     Patient,
     PlanSaved,
     ReadOnlySession,
@@ -335,6 +345,61 @@ class Repository:
                 at=now,
             )
         return new
+
+    # -- sessions from a PACS (docs/adr/0005) -------------------------------------------------
+    def file_pulled(
+        self,
+        patient_id: int,
+        pulled: pacs_records.PulledSession,
+        plan: Plan,
+        *,
+        who: str | None = None,
+    ) -> pacs_records.Filed:
+        """File a session version pulled from a PACS under the patient: new, a later revision of
+        a copy here, already here, or a conflict (amending a version that already has another
+        successor here), all in one transaction. Its images must be in the library already."""
+        prepared = prepare(plan, self.data_dir)
+        with self.db.write() as conn:
+            patients.get(conn, patient_id)
+            return pacs_records.file_pulled(
+                conn, patient_id, pulled, prepared, who or self.who, utc_now()
+            )
+
+    def origin(self, session_id: int) -> PacsOrigin | None:
+        """Where a pulled session version came from; None for one made here."""
+        with self.db.read() as conn:
+            return origins.get(conn, session_id)
+
+    def session_by_uid(self, uid: str) -> Session | None:
+        with self.db.read() as conn:
+            return pacs_records.session_by_uid(conn, uid)
+
+    def conflict(self, session_id: int) -> tuple[Session, Session] | None:
+        """(pulled version, version here) when the session is one of a conflicting pair."""
+        with self.db.read() as conn:
+            return pacs_records.conflict_pair(conn, session_id)
+
+    def resolve_conflict(self, keep_id: int, *, who: str | None = None) -> Session:
+        """Continue the course with `keep_id`; the other version of the pair is set aside."""
+        with self.db.write() as conn:
+            return pacs_records.resolve(conn, keep_id, who or self.who, utc_now())
+
+    def images_with_uids(self, sop_instance_uids: Iterable[str]) -> dict[str, StoredImage]:
+        """Stored images by SOP Instance UID (the first stored of each), for what is here."""
+        wanted = list(dict.fromkeys(u for u in sop_instance_uids if u))
+        found: dict[str, StoredImage] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = conn.execute(
+                    "SELECT sha256, sop_instance_uid FROM images WHERE sop_instance_uid IN"
+                    f" ({', '.join('?' * len(chunk))}) ORDER BY imported_at",
+                    chunk,
+                ).fetchall()
+                for sha, uid in rows:
+                    if uid not in found:
+                        found[uid] = images.get(conn, sha, self.library)
+        return found
 
     # -- images -------------------------------------------------------------------------------
     def import_image(

@@ -10,15 +10,18 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sqlite3
+import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from prolo_planner.core.plan import Side
+from prolo_planner.store import origins
 from prolo_planner.store.plan_rows import PreparedPlan, anaesthetic_from_json
 from prolo_planner.store.records import (
     InvalidValue,
     NotFound,
+    PacsOrigin,
     PlanSaved,
     ReadOnlySession,
     Session,
@@ -30,9 +33,12 @@ from prolo_planner.store.records import (
 
 _COLUMNS = (
     "s.id, s.patient_id, s.started_at, s.region, s.side, s.clinician, s.pain_before,"
-    " s.pain_after, s.notes, s.state, s.version, s.amends, s.signed_at, s.signed_by"
+    " s.pain_after, s.notes, s.state, s.version, s.amends, s.signed_at, s.signed_by, s.uid"
 )
 _SUPERSEDED = "EXISTS (SELECT 1 FROM sessions n WHERE n.amends = s.id)"
+_SET_ASIDE = (
+    "EXISTS (SELECT 1 FROM pacs_records r WHERE r.session_id = s.id AND r.set_aside_at IS NOT NULL)"
+)
 
 
 def clean_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,6 +79,7 @@ def _row(row: Any) -> Session:
         amends=row["amends"],
         signed_at=row["signed_at"],
         signed_by=row["signed_by"],
+        uid=row["uid"],
     )
 
 
@@ -96,6 +103,7 @@ def insert(
 ) -> Session:
     values = clean_fields(fields)
     values.setdefault("started_at", iso_datetime(_local_now()))
+    values["uid"] = new_uid()
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     try:
@@ -109,6 +117,11 @@ def insert(
     return get(conn, int(cur.lastrowid or 0))
 
 
+def new_uid() -> str:
+    """A new session version's uid (uuid4 hex): every store that holds the version knows it so."""
+    return uuid.uuid4().hex
+
+
 def _local_now() -> _dt.datetime:
     return _dt.datetime.now().replace(microsecond=0)
 
@@ -119,6 +132,22 @@ def why_read_only(conn: sqlite3.Connection, session: Session) -> str | None:
     if later is not None:
         version = get(conn, later).version
         return f"replaced by version {version} (session #{later}); open that one to change it"
+    pulled = conn.execute(
+        "SELECT node, conflict_with, set_aside_at FROM pacs_records WHERE session_id = ?",
+        (session.id,),
+    ).fetchone()
+    if pulled is not None and pulled["conflict_with"] is not None:
+        return (
+            f"it amends the same version as session #{pulled['conflict_with']}: a conflict to "
+            "resolve (Session > Resolve conflict)"
+        )
+    if pulled is not None and pulled["set_aside_at"] is not None:
+        return "set aside when a conflict was resolved; kept for review"
+    if pulled is not None and not session.is_signed:
+        return (
+            f"a copy of a draft pulled from {pulled['node']}; it is changed where it was made "
+            "(carry it forward into a new session to plan on it here)"
+        )
     if session.is_signed:
         by = f" by {session.signed_by}" if session.signed_by else ""
         when = (session.signed_at or "")[:16].replace("T", " ")
@@ -221,10 +250,10 @@ def amend(conn: sqlite3.Connection, session_id: int, now: str) -> Session:
         raise ReadOnlySession(f"session #{session_id} is a draft: change it directly")
     cur = conn.execute(
         "INSERT INTO sessions (patient_id, started_at, region, side, clinician, pain_before,"
-        " pain_after, notes, state, version, amends, created_at, updated_at)"
+        " pain_after, notes, state, version, amends, created_at, updated_at, uid)"
         " SELECT patient_id, started_at, region, side, clinician, pain_before, pain_after, notes,"
-        " 'draft', version + 1, id, ?, ? FROM sessions WHERE id = ?",
-        (now, now, session_id),
+        " 'draft', version + 1, id, ?, ?, ? FROM sessions WHERE id = ?",
+        (now, now, new_uid(), session_id),
     )
     new_id = int(cur.lastrowid or 0)
     conn.execute(
@@ -260,7 +289,7 @@ def timeline(
     """The patient's sessions, latest first, with their stored plan totals."""
     where = "s.patient_id = ?"
     if not include_superseded:
-        where += f" AND NOT {_SUPERSEDED}"
+        where += f" AND NOT {_SUPERSEDED} AND NOT {_SET_ASIDE}"
     rows = conn.execute(
         f"SELECT {_COLUMNS}, {_SUPERSEDED} AS superseded, p.site_count, p.site_names,"
         " p.total_ml, p.dextrose_g, p.anaesthetic_mg"
@@ -268,10 +297,11 @@ def timeline(
         " ORDER BY s.started_at DESC, s.version DESC",
         (patient_id,),
     ).fetchall()
-    return [timeline_row(r) for r in rows]
+    pulled = origins.of_patient(conn, patient_id)
+    return [timeline_row(r, pulled.get(r["id"])) for r in rows]
 
 
-def timeline_row(row: Any) -> TimelineRow:
+def timeline_row(row: Any, origin: PacsOrigin | None = None) -> TimelineRow:
     return TimelineRow(
         session=_row(row),
         site_count=row["site_count"] or 0,
@@ -280,4 +310,5 @@ def timeline_row(row: Any) -> TimelineRow:
         dextrose_g=row["dextrose_g"] or 0.0,
         anaesthetic_mg=MappingProxyType(anaesthetic_from_json(row["anaesthetic_mg"])),
         superseded=bool(row["superseded"]),
+        origin=origin,
     )
