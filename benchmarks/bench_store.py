@@ -162,6 +162,7 @@ def generate(data_dir: Path, patients: int, sessions: int) -> dict[str, float]:
                     now if signed else None,
                     now,
                     now,
+                    f"{rng.getrandbits(128):032x}",  # each version's uid (store step 6)
                 )
             )
             text, version, s = rng.choice(templates)
@@ -181,8 +182,8 @@ def generate(data_dir: Path, patients: int, sessions: int) -> dict[str, float]:
             )
     conn.executemany(
         "INSERT INTO sessions (id, patient_id, started_at, region, side, clinician,"
-        " pain_before, pain_after, notes, state, signed_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " pain_before, pain_after, notes, state, signed_at, created_at, updated_at, uid)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     conn.executemany(
