@@ -42,7 +42,7 @@ def make_window(qtbot, answers: list[UnsavedChoice] | None = None) -> MainWindow
     w.plan_files.choose_open_path = lambda _p, _folder: None
     w.plan_files.choose_save_path = lambda _p, _suggested: None
     w.tool_bar.ask_note_text = lambda _parent: "check depth"
-    w.pane.view.ask_distance_mm = lambda _parent, _px: 10.0
+    w.tool_bar.ask_distance_mm = lambda _parent, _px: 10.0
     return w
 
 

@@ -12,12 +12,12 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from prolo_planner.core.calibration import Calibration, CalibrationSource
+from prolo_planner.core.calibration import CalibrationSource
 from prolo_planner.core.display import DisplaySettings, apply_display
 from prolo_planner.core.geometry import Point
 from prolo_planner.imaging.open import open_image
 from prolo_planner.render.qimage import frame_to_qimage, qimage_to_frame
-from prolo_planner.ui.image_view import ImageView, ViewMode
+from prolo_planner.ui.image_view import ImageView
 from prolo_planner.ui.scale_bar import choose_scale_bar
 from tests.conftest import pydicom_file
 
@@ -371,81 +371,6 @@ def test_cursor_readout_of_an_uncalibrated_png_says_so(
 
 
 # -- manual calibration and the scale bar ------------------------------------------------------
-def test_manual_calibration_by_two_clicks(view: ImageView, qtbot, tmp_path: Path) -> None:
-
-    source = open_image(write_png(tmp_path / "grab.png"))
-    view.set_frame(source.frame(0))
-    asked: list[float] = []
-    view.ask_distance_mm = lambda _parent, px: asked.append(px) or 20.0
-    view.start_manual_calibration()
-    assert view.mode is ViewMode.CALIBRATE
-    assert view.viewport().cursor().shape() == Qt.CursorShape.CrossCursor
-    a, b = QPointF(10.0, 20.0), QPointF(10.0, 80.0)
-    pa, pb = view.viewport_point(a), view.viewport_point(b)
-    _send_mouse(
-        view, QEvent.Type.MouseButtonPress, pa, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton
-    )
-    _move(view, pb)  # the live line follows the pointer
-    assert len(view.calibration_points) == 1
-    with qtbot.waitSignal(view.calibration_changed) as made:
-        _send_mouse(
-            view,
-            QEvent.Type.MouseButtonPress,
-            pb,
-            Qt.MouseButton.LeftButton,
-            Qt.MouseButton.LeftButton,
-        )
-    calibration: Calibration = made.args[0]
-    ends = [view.scene_point(pa), view.scene_point(pb)]
-    px = ((ends[1].x() - ends[0].x()) ** 2 + (ends[1].y() - ends[0].y()) ** 2) ** 0.5
-    assert asked == [pytest.approx(px)]
-    assert px == pytest.approx(60.0, abs=1.0)
-    assert calibration.source is CalibrationSource.MANUAL
-    assert calibration.regions[0].mm_per_px_y == pytest.approx(20.0 / px)
-    assert view.calibration is calibration and view.mode is ViewMode.NAVIGATE
-    assert "mm deep" in view.readout_at(Point(50.0, 50.0))
-    source.close()
-
-
-def test_escape_cancels_calibration_and_finish_can_be_called_directly(
-    view: ImageView, qtbot
-) -> None:
-
-    view.set_frame(np.zeros((100, 100), np.uint8))
-    view.start_manual_calibration()
-    _send_mouse(
-        view,
-        QEvent.Type.MouseButtonPress,
-        view.viewport_point(QPointF(5, 5)),
-        Qt.MouseButton.LeftButton,
-        Qt.MouseButton.LeftButton,
-    )
-    qtbot.keyClick(view, Qt.Key.Key_Escape)
-    assert view.mode is ViewMode.NAVIGATE and not view.calibration_points
-    assert not view.calibration.is_calibrated
-    # A refused dialog (None) leaves the image uncalibrated too.
-    view.ask_distance_mm = lambda _parent, _px: None
-    view.start_manual_calibration()
-    for p in (QPointF(5, 5), QPointF(5, 55)):
-        _send_mouse(
-            view,
-            QEvent.Type.MouseButtonPress,
-            view.viewport_point(p),
-            Qt.MouseButton.LeftButton,
-            Qt.MouseButton.LeftButton,
-        )
-    qtbot.waitUntil(lambda: view.mode is ViewMode.NAVIGATE)
-    assert not view.calibration.is_calibrated
-    # Tests and scripts can skip the dialog: click, then say the distance.
-    view.ask_distance_mm = lambda _parent, _px: pytest.fail("the dialog must not be asked")
-    view.start_manual_calibration()
-    view.add_calibration_point(Point(5, 5))
-    view.add_calibration_point(Point(5, 55))
-    cal = view.finish_manual_calibration(5.0)
-    assert cal.regions[0].mm_per_px_x == pytest.approx(0.1)
-    qtbot.wait(10)  # the deferred dialog call finds calibration already done
-
-
 @pytest.mark.parametrize(
     ("mm_per_px", "zoom", "length_mm"),
     [(0.1, 1.0, 10.0), (0.1, 4.0, 2.0), (0.1, 0.25, 50.0), (0.5105, 1.6, 50.0), (0.1, 40.0, 1.0)],

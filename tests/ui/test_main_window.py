@@ -332,17 +332,18 @@ def test_manual_calibration_is_kept_per_image(qtbot, window, grab_png):
     window.door.open_paths([grab_png, MR])
     _wait_loaded(qtbot, window, 2)
     view = window.pane.view
-    view.ask_distance_mm = lambda _parent, _px: 20.0  # the clinician types 20 mm
-    window.pane.start_manual_calibration()
+    window.tool_bar.ask_distance_mm = lambda _parent, _px: 20.0  # the clinician types 20 mm
+    window.tool_bar.activate("calibrate")
     # Two ticks 80 image pixels apart, vertically.
     a = view.viewport_point(QPointF(40.5, 20.5)).toPoint()
     b = view.viewport_point(QPointF(40.5, 100.5)).toPoint()
-    with qtbot.waitSignal(window.pane.calibration_changed, timeout=5000):
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=a)
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=b)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=a)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=b)
+    image_id = window.current_image_id()
+    qtbot.waitUntil(lambda: window.plan.plan.image(image_id).manual_calibration is not None)
 
-    calibration = window.images[0].manual_calibration
-    assert calibration is not None and calibration.source is CalibrationSource.MANUAL
+    calibration = window.pane.calibration  # the plan's, in force, shown with the image
+    assert calibration.source is CalibrationSource.MANUAL
     assert calibration.regions[0].mm_per_px_y == pytest.approx(0.25, rel=0.02)
     details = window.metadata.plain_text()
     line = next(x for x in details.splitlines() if "In use: " in x)
@@ -354,7 +355,7 @@ def test_manual_calibration_is_kept_per_image(qtbot, window, grab_png):
     window.thumbnails.setCurrentRow(1)
     assert window.pane.calibration.source is CalibrationSource.PIXEL_SPACING
     window.thumbnails.setCurrentRow(0)
-    assert window.pane.calibration is calibration
+    assert window.pane.calibration == calibration
     assert "In use: manual (depth scale)" in window.metadata.plain_text()
 
 
@@ -404,7 +405,8 @@ def test_shortcuts_dialog_lists_the_keys(qtbot, window):
         assert expected in keys, expected
     assert "+ or =" in keys
     rows = {s.keys: s.what for s in dialog.shortcuts}
-    assert rows["C"] == "Calibrate from depth scale…"
+    assert rows["C"] == "Calibrate: Click two ticks of the depth scale, then say their mm apart"
+    assert rows["0"] == "Depth zero: Click the depth scale's 0 tick: depth is measured from there"
     assert rows["Space"] == "Play / pause"
     assert dialog.table.rowCount() == len(dialog.shortcuts)
 

@@ -139,8 +139,8 @@ def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, win
     assert window.plan.plan.image(image_id).skin_line == (Point(100, 90), Point(600, 100))
     undo_redo(window, "Draw the skin line on image 'lumbar_long_axis_rgb.dcm'")
 
-    # Calibrate (the viewer's C, also in the toolbar): one undo step, saved with the plan.
-    window.pane.key_actions["calibrate"].trigger()
+    # Calibrate (C, a tool in the toolbar): one undo step, saved with the plan.
+    window.tool_bar.tool_actions["calibrate"].trigger()
     click(qtbot, window, 620, 100)
     click(qtbot, window, 620, 163)
     qtbot.waitUntil(lambda: window.plan.plan.image(image_id).manual_calibration is not None)

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from prolo_planner.core.calibration import CalibrationSource
 from prolo_planner.core.geometry import Point
 from prolo_planner.core.measure import Units
 from prolo_planner.core.plan import AnnotationKind, Caliper, ImagePlan, ImageRef, Plan, Target
@@ -145,14 +146,15 @@ def test_a_manual_calibration_is_saved_in_the_plan_and_undone(qtbot, window) -> 
     image_id = window.current_image_id()
     caliper = add(window, Caliper(image_id, Point(100, 100), Point(100, 180)))
     assert window.plan.measurements.calipers[caliper.id].units is Units.PX
-    window.pane.key_actions["calibrate"].trigger()
+    window.tool_bar.tool_actions["calibrate"].trigger()
     click(qtbot, window, 50, 100)
     click(qtbot, window, 50, 140)  # 40 px are 10 mm
     qtbot.waitUntil(lambda: window.plan.plan.image(image_id).manual_calibration is not None)
     measured = window.plan.measurements.calipers[caliper.id]
     assert measured.units is Units.MM and measured.value == pytest.approx(20.0)
     assert "manual (depth scale)" in window.image_properties.calibration.text()
-    assert window.images[0].manual_calibration is not None  # the details panel says so too
+    assert window.pane.calibration.source is CalibrationSource.MANUAL  # the scale bar too
+    assert "In use: manual (depth scale)" in window.metadata.plain_text()
 
     window.image_properties.clear_calibration.click()  # forget it: one undo step
     assert window.plan.plan.image(image_id).manual_calibration is None

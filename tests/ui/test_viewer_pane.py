@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 
-from prolo_planner.core.calibration import Calibration, CalibrationSource
+from prolo_planner.core.calibration import Calibration
+from prolo_planner.core.geometry import Point
 from prolo_planner.imaging.open import open_image
 from prolo_planner.imaging.source import ImageSource
 from prolo_planner.ui.viewer_pane import VIEWER_KEYS, ViewerPane
@@ -18,7 +19,6 @@ from tests.ui.test_image_view import (
     US_MM_PER_PX,
     US_REGION,
     _move,
-    _send_mouse,
     write_png,
     write_us_dicom,
 )
@@ -109,7 +109,6 @@ def test_no_source_empties_the_viewer(pane: ViewerPane, cine: ImageSource, qtbot
     pane.toggle_play()
     pane.step(1)
     pane.zoom_in()
-    pane.start_manual_calibration()  # nothing to do, and nothing breaks
     assert pane.view.frame is None
 
 
@@ -146,17 +145,13 @@ def test_keys_drive_the_viewer(pane: ViewerPane, cine: ImageSource, qtbot) -> No
     pane.view.set_display(pane.view.display.adjusted(20, 30))
     key(Qt.Key.Key_R, Qt.KeyboardModifier.ShiftModifier)
     assert pane.view.display.is_identity
-    key(Qt.Key.Key_C)
-    assert pane.view.mode.value == "calibrate"
-    key(Qt.Key.Key_Escape)
-    assert pane.view.mode.value == "navigate"
     # Every key the Help lists is one of the pane's actions, so menus can show the same keys.
     listed = {k for vk in VIEWER_KEYS for k in vk.keys}
     bound = {s.toString() for a in pane.actions() for s in a.shortcuts()}
     assert listed == bound
 
 
-def test_readout_in_mm_and_manual_calibration_kept_by_the_window(
+def test_readout_in_mm_and_the_calibration_in_force_from_the_window(
     pane: ViewerPane, qtbot, tmp_path: Path, png: ImageSource
 ) -> None:
     us = open_image(write_us_dicom(tmp_path / "us.dcm"))
@@ -174,20 +169,13 @@ def test_readout_in_mm_and_manual_calibration_kept_by_the_window(
     with qtbot.waitSignal(pane.cursor_readout) as readout:
         _move(view, view.viewport_point(QPointF(50.5, 40.5)))
     assert "not calibrated" in readout.args[0]
-    view.ask_distance_mm = lambda _parent, _px: 15.0
-    pane.start_manual_calibration()
-    with qtbot.waitSignal(pane.calibration_changed) as made:
-        for y in (10.0, 70.0):
-            _send_mouse(
-                view,
-                QEvent.Type.MouseButtonPress,
-                view.viewport_point(QPointF(40, y)),
-                Qt.MouseButton.LeftButton,
-                Qt.MouseButton.LeftButton,
-            )
-    manual: Calibration = made.args[0]
-    assert manual.source is CalibrationSource.MANUAL and pane.calibration is manual
-    assert manual.regions[0].mm_per_px_y == pytest.approx(15.0 / 60.0, rel=0.02)
+    # The window hands the calibration in force to the pane (a manual one from the plan).
+    manual = Calibration.manual(Point(40, 10), Point(40, 70), 15.0, 240, 320)
+    pane.set_calibration(manual)
+    assert pane.calibration is manual and pane.view.calibration is manual
+    with qtbot.waitSignal(pane.cursor_readout) as readout:
+        _move(view, view.viewport_point(QPointF(50.5, 40.5)))
+    assert "mm deep" in readout.args[0]
     # The window hands the manual calibration back when the image is shown again.
     pane.set_source(us)
     pane.set_source(png, manual)

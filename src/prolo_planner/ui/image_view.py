@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable
-from enum import StrEnum
 from typing import Protocol
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -35,7 +32,6 @@ from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.display import DisplaySettings, apply_display
 from prolo_planner.core.geometry import Point
 from prolo_planner.render.qimage import frame_to_pixmap
-from prolo_planner.ui.manual_calibration import DepthScaleClicks, ask_distance_mm
 from prolo_planner.ui.scale_bar import (
     DIM_TEXT_COLOUR,
     overlay_font,
@@ -80,11 +76,6 @@ def tidy_frame_problem(message: str) -> str:
     return reason[:1].upper() + reason[1:]
 
 
-class ViewMode(StrEnum):
-    NAVIGATE = "navigate"
-    CALIBRATE = "calibrate"
-
-
 #: Keys a tool answers while the view has the focus (finish, cancel, undo the last point, delete).
 TOOL_KEYS = frozenset(
     {
@@ -123,15 +114,10 @@ class ViewTool(Protocol):
 class ImageView(QGraphicsView):
     cursor_readout = Signal(str)
     display_changed = Signal(object)
-    calibration_changed = Signal(object)
     zoom_changed = Signal(float)
-    mode_changed = Signal(str)
     #: A right click (no drag) or the menu key: the image point (Point) and the global QPoint.
     context_menu_requested = Signal(object, object)
-    #: A manual calibration was made: the two clicked points (Point) and the mm between them,
-    #: after calibration_changed; the plan keeps these, not the Calibration built from them.
-    manual_calibration_made = Signal(object, object, float)
-    #: Esc that neither a calibration nor the tool wanted (a tool with nothing half drawn).
+    #: Esc that the tool did not want (a tool with nothing half drawn).
     escape_pressed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -163,8 +149,6 @@ class ImageView(QGraphicsView):
         self._zoom = 1.0
         self._centre = QPointF(0.0, 0.0)
         self._fitting = True
-        self._mode = ViewMode.NAVIGATE
-        self._clicks = DepthScaleClicks()
         self._hover: QPointF | None = None  # viewport position of the cursor, if over the view
         self._drag_button: Qt.MouseButton | None = None
         self._drag_start = QPointF()
@@ -173,8 +157,6 @@ class ImageView(QGraphicsView):
         self._right_moved = False
         self._tool: ViewTool | None = None
         self._tool_down = False
-        #: Asks the mm between the two calibration points; tests replace it.
-        self.ask_distance_mm: Callable[[QWidget, float], float | None] = ask_distance_mm
 
     # -- what is shown --------------------------------------------------------------------
     @property
@@ -216,7 +198,6 @@ class ImageView(QGraphicsView):
 
     def clear(self, message: str = "No image") -> None:
         """No image: a message only; the next image is fitted to the window."""
-        self.cancel_manual_calibration()
         self._frame, self._shown, self._size = None, None, None
         self._frame_index, self._frame_count = 0, 0
         self._message = message
@@ -241,6 +222,8 @@ class ImageView(QGraphicsView):
         return self._calibration
 
     def set_calibration(self, calibration: Calibration) -> None:
+        """The calibration in force, for the scale bar and the cursor's read-out (the view
+        shows it; the plan controller owns it)."""
         self._calibration = calibration
         self._emit_readout()
         self.viewport().update()
@@ -377,10 +360,7 @@ class ImageView(QGraphicsView):
         button, pos = event.button(), event.position()
         if self._size is None:
             return super().mousePressEvent(event)
-        if self._mode is ViewMode.CALIBRATE and button == Qt.MouseButton.LeftButton:
-            p = self.scene_point(pos)
-            self.add_calibration_point(Point(p.x(), p.y()))
-        elif self._tool is not None and button == Qt.MouseButton.LeftButton:
+        if self._tool is not None and button == Qt.MouseButton.LeftButton:
             self._tool_down = True
             self._tool.press(self._image_point(pos), event.modifiers())
         elif button in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
@@ -408,9 +388,7 @@ class ImageView(QGraphicsView):
             self.set_display(
                 self._drag_display.adjusted(delta.y() * WINDOW_PER_PX, delta.x() * WINDOW_PER_PX)
             )
-        if self._mode is ViewMode.CALIBRATE:
-            self.viewport().update()
-        elif self._tool is not None and self._size is not None:
+        if self._tool is not None and self._size is not None:
             dragging = self._tool_down and bool(event.buttons() & Qt.MouseButton.LeftButton)
             self._tool.move(self._image_point(pos), dragging, event.modifiers())
         self._emit_readout()
@@ -446,14 +424,13 @@ class ImageView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if (
             self._tool is not None
-            and self._mode is ViewMode.NAVIGATE
             and self._size is not None
             and event.button() == Qt.MouseButton.LeftButton
         ):
             self._tool.double_click(self._image_point(event.position()), event.modifiers())
             event.accept()
             return
-        if self._mode is ViewMode.NAVIGATE and event.button() == Qt.MouseButton.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton:
             self.fit_to_window()
             event.accept()
             return
@@ -466,10 +443,6 @@ class ImageView(QGraphicsView):
         return super().viewportEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Escape and self._mode is ViewMode.CALIBRATE:
-            self.cancel_manual_calibration()
-            event.accept()
-            return
         if (
             self._tool is not None
             and event.key() in TOOL_KEYS
@@ -529,68 +502,7 @@ class ImageView(QGraphicsView):
         p = self.scene_point(self._hover)
         self.cursor_readout.emit(self.readout_at(Point(p.x(), p.y())))
 
-    # -- manual calibration ---------------------------------------------------------------
-    @property
-    def mode(self) -> ViewMode:
-        return self._mode
-
-    @property
-    def calibration_points(self) -> tuple[Point, ...]:
-        return tuple(self._clicks.points)
-
-    def start_manual_calibration(self) -> None:
-        """Crosshair cursor; the next two left clicks mark two ticks of the depth scale."""
-        if self._frame is None:
-            return
-        self._set_mode(ViewMode.CALIBRATE)
-        self.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def cancel_manual_calibration(self) -> None:
-        if self._mode is ViewMode.CALIBRATE:
-            self._set_mode(ViewMode.NAVIGATE)
-
-    def add_calibration_point(self, p: Point) -> None:
-        """A click on a tick (image pixels); the second one asks for the distance."""
-        if self._mode is not ViewMode.CALIBRATE:
-            return
-        done = self._clicks.add(p)
-        self.viewport().update()
-        if done:
-            # Ask after this mouse event has finished, not in a nested loop inside it.
-            QTimer.singleShot(0, self._ask_and_finish)
-
-    def finish_manual_calibration(self, mm: float) -> Calibration:
-        """Calibrate from the two clicked points being `mm` apart; apply and announce it."""
-        if not self._clicks.complete or self._size is None:
-            raise RuntimeError("click two points of the depth scale first")
-        w, h = self._size
-        calibration = self._clicks.calibration(mm, h, w)
-        a, b = self._clicks.points
-        self._set_mode(ViewMode.NAVIGATE)
-        self.set_calibration(calibration)
-        self.calibration_changed.emit(calibration)
-        self.manual_calibration_made.emit(a, b, float(mm))
-        return calibration
-
-    def _ask_and_finish(self) -> None:
-        if self._mode is not ViewMode.CALIBRATE or not self._clicks.complete:
-            return
-        mm = self.ask_distance_mm(self, self._clicks.pixels)
-        if mm is None or not math.isfinite(mm) or mm <= 0:
-            self.cancel_manual_calibration()
-        else:
-            self.finish_manual_calibration(mm)
-
-    def _set_mode(self, mode: ViewMode) -> None:
-        self._clicks = DepthScaleClicks()
-        self._mode = mode
-        self.viewport().setCursor(self._mode_cursor())
-        self.viewport().update()
-        self.mode_changed.emit(mode.value)
-
     def _mode_cursor(self) -> Qt.CursorShape:
-        if self._mode is ViewMode.CALIBRATE:
-            return Qt.CursorShape.CrossCursor
         if self._tool is not None:
             return self._tool.cursor
         return Qt.CursorShape.ArrowCursor
@@ -611,9 +523,6 @@ class ImageView(QGraphicsView):
             return
         self._paint_corner_text(painter, vp)
         paint_scale_corner(painter, vp, self._calibration, self.image_size, self._zoom)
-        if self._mode is ViewMode.CALIBRATE:
-            to_view = lambda p: self.viewport_point(QPointF(p.x, p.y))  # noqa: E731
-            self._clicks.paint(painter, vp, to_view, self._hover, self._zoom)
         painter.restore()
 
     def _paint_corner_text(self, painter: QPainter, viewport: QRectF) -> None:

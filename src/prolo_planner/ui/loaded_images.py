@@ -1,9 +1,9 @@
-"""The images open in the viewer, each with the clinician's manual calibration, if any."""
+"""The images open in the viewer, as the thumbnail strip lists them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from prolo_planner.core.calibration import Calibration
@@ -13,8 +13,6 @@ from prolo_planner.imaging.source import ImageSource
 @dataclass(frozen=True, slots=True)
 class LoadedImage:
     source: ImageSource
-    #: Made by clicking two ticks of the depth scale; wins over the file's own calibration.
-    manual_calibration: Calibration | None = None
     #: The clinician's file name when the file on disk is a library copy named by its hash.
     display_name: str = ""
 
@@ -29,8 +27,8 @@ class LoadedImage:
 
     @property
     def calibration(self) -> Calibration:
-        """The calibration in effect: the manual one when the clinician made one."""
-        return self.manual_calibration or self.source.calibration
+        """The file's own calibration (a plan image's in force is the plan controller's)."""
+        return self.source.calibration
 
 
 class LoadedImages:
@@ -62,11 +60,6 @@ class LoadedImages:
         if image is None:
             return None
         return next(i for i, other in enumerate(self._images) if other is image)
-
-    def set_manual_calibration(self, index: int, calibration: Calibration | None) -> None:
-        image = replace(self._images[index], manual_calibration=calibration)
-        self._images[index] = image
-        self._by_path[_key(image.path)] = image
 
     def remove(self, index: int) -> LoadedImage:
         image = self._images.pop(index)

@@ -2,9 +2,9 @@
 open in the viewer (plan_workspace.py is the glue between the two).
 
 Its parts live beside it: image_door.py (every way an image arrives), recent_files.py,
-window_actions.py (the menus and their actions), calibration_sync.py (the viewer's calibration
-and the plan's kept in step). Features installed on it (sessions, exports) see it through
-window_protocol.PlannerWindow.
+window_actions.py (the menus and their actions). The calibration shown with an image is the
+plan controller's, in force (core.image_calibration); calibrating is a plan tool. Features
+installed on it (sessions, exports) see it through window_protocol.PlannerWindow.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from prolo_planner.core.plan import (
     Target,
 )
 from prolo_planner.imaging.source import ImageSource
-from prolo_planner.ui.calibration_sync import CalibrationSync
 from prolo_planner.ui.edit_menu import EditActions
 from prolo_planner.ui.help import (
     MOUSE_GESTURES,
@@ -152,12 +151,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.display_label)
         self.statusBar().addPermanentWidget(self.frame_label)
 
-        self.tool_bar = PlanToolBar(self.pane.view, self.pane, self.pane.key_actions["calibrate"])
+        self.tool_bar = PlanToolBar(self.pane.view, self.pane)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tool_bar)
         self.edit_actions = EditActions(self, (self.pane, self.annotation_list))
         self.door = ImageDoor(self)
         self.plan_files = PlanFiles(self)
-        self.calibration_sync = CalibrationSync(self)
         self.workspace: PlanWorkspace = None  # type: ignore[assignment]  # set just below
         self.window_actions = WindowActions(self)
         self.window_actions.build()
@@ -175,6 +173,7 @@ class MainWindow(QMainWindow):
         self.annotation_list.seek_requested.connect(self.pane.cine.seek)
         self.warnings_panel.warning_chosen.connect(self.show_annotations)
         self.image_properties.checklist.target_chosen.connect(self.tool_bar.arm_target)
+        self.image_properties.tool_requested.connect(self.tool_bar.activate)
 
         self.setAcceptDrops(True)
         if not self.settings.restore_window(self):
@@ -375,6 +374,9 @@ class MainWindow(QMainWindow):
         self.workspace = ws
         c = ws.controller
         c.changed.connect(self._plan_changed)
+        c.calibration_changed.connect(
+            lambda image_id: self._show_calibration() if image_id == self._shown_image_id else None
+        )
         c.modified_changed.connect(lambda _m: self.update_title())
         c.refused.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.tool_bar.set_layer(ws.layer, ws.read_only, self.limits)
@@ -423,8 +425,7 @@ class MainWindow(QMainWindow):
         if images:
             self._sync_images()
             if self._shown_image_id in images:
-                self.calibration_sync.apply_plan_calibration()
-                self.refresh_metadata()
+                self._show_calibration()
                 region = self.workspace.region(self._shown_image_id)
                 self.tool_bar.set_region(region)
                 self.properties.show_image(self._shown_image_id, self._frame_count())
@@ -503,7 +504,10 @@ class MainWindow(QMainWindow):
         image_id = ws.image_id_for(image.source)
         if image_id is not None and ws.linked_path(image_id) is None:
             ws.link(image_id, image.source)
-        self.pane.set_source(image.source, self.calibration_sync.calibration_for(row, image_id))
+        # The calibration in force: the plan controller's (core.image_calibration) for a plan
+        # image, the file's own otherwise.
+        calibration = ws.calibration(image_id) if image_id is not None else image.calibration
+        self.pane.set_source(image.source, calibration)
         self._frame_index = 0
         if self.thumbnails.currentRow() != row:
             self.thumbnails.setCurrentRow(row)
@@ -620,6 +624,18 @@ class MainWindow(QMainWindow):
         image = self.images[self.current]
         in_use = self.pane.calibration
         self.metadata.show_image(image.source.info, in_use, image.source.calibration, image.name)
+
+    # -- calibration ------------------------------------------------------------------------
+    def _show_calibration(self) -> None:
+        """The calibration in force of the shown image changed (made, undone, the probe or
+        depth zero corrected, its facts found): the scale bar and read-out follow the plan."""
+        image_id = self._shown_image_id
+        if image_id is None or self.current is None:
+            return
+        calibration = self.workspace.calibration(image_id)
+        if self.pane.calibration != calibration:
+            self.pane.set_calibration(calibration)
+        self.refresh_metadata()
 
     def _frame_problem(self, reason: str) -> None:
         path = self.images[self.current].path if self.current is not None else None

@@ -17,13 +17,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
-from prolo_planner.core.calibration import Calibration, CalibrationSource
+from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.catalog import CatalogSet, RegionCatalog
 from prolo_planner.core.document import Change, ChangeKind
 from prolo_planner.core.edits import AddImage, Compound, Edit, ReplaceImage
-from prolo_planner.core.geometry import Point
 from prolo_planner.core.limits import ClinicLimits
-from prolo_planner.core.plan import ImagePlan, ImageRef, ManualCalibration, Plan
+from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
@@ -312,23 +311,6 @@ class PlanWorkspace(QObject):
     # -- calibration ------------------------------------------------------------------------
     def calibration(self, image_id: str) -> Calibration:
         return self.controller.calibration(image_id)
-
-    def manual_calibration(self, image_id: str) -> Calibration | None:
-        """The clinician's calibration of the image as a Calibration, None if there is none."""
-        calibration = self.controller.calibration(image_id)
-        return calibration if calibration.source is CalibrationSource.MANUAL else None
-
-    def record_manual_calibration(self, image_id: str, a: Point, b: Point, mm: float) -> bool:
-        """Two ticks of the depth scale `mm` apart: saved with the plan, one undo step."""
-        image = self.image(image_id)
-        if image is None:
-            return False
-        manual = ManualCalibration(a, b, mm)
-        if image.manual_calibration == manual:
-            return False
-        return bool(
-            self.controller.push(ReplaceImage(image, replace(image, manual_calibration=manual)))
-        )
 
     def clear_manual_calibration(self, image_id: str) -> bool:
         image = self.image(image_id)

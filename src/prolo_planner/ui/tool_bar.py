@@ -32,6 +32,7 @@ from prolo_planner.core.geometry import Point
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.plan import AvoidKind, ZoneShape
 from prolo_planner.ui.annotation_layer import AnnotationLayer
+from prolo_planner.ui.calibration_tools import CalibrateTool, DepthZeroTool, ask_distance_mm
 from prolo_planner.ui.image_view import ImageView
 from prolo_planner.ui.measure_tools import (
     AngleTool,
@@ -63,6 +64,8 @@ TOOL_TEXT = {
     "angle": "Angle",
     "text": "Text note",
     "skin line": "Skin line",
+    "calibrate": "Calibrate from the depth scale",
+    "depth zero": "Depth zero on the 0 tick",
 }
 #: The short words under the toolbar's icons.
 TOOL_ICON_TEXT = {
@@ -75,6 +78,8 @@ TOOL_ICON_TEXT = {
     "angle": "Angle",
     "text": "Note",
     "skin line": "Skin",
+    "calibrate": "Calibrate",
+    "depth zero": "0 tick",
 }
 DRAWING_TOOLS = tuple(e.name for e in TOOL_ENTRIES if e.name != "select")
 
@@ -182,6 +187,19 @@ def tool_icon(name: str) -> QIcon:
         p.drawLine(QPointF(25, 8), QPointF(22, 5))
         p.drawLine(QPointF(19, 24), QPointF(22, 27))
         p.drawLine(QPointF(25, 24), QPointF(22, 27))
+    elif name == "depth zero":
+        p.setPen(_pen(QColor(255, 210, 0), 1.8))
+        p.drawLine(QPointF(22, 3), QPointF(22, 29))
+        for y in (9, 15, 21, 27):
+            p.drawLine(QPointF(22, y), QPointF(18, y))
+        p.setPen(_pen(_SKIN, 2.4))
+        p.drawLine(QPointF(3, 9), QPointF(22, 9))
+        font = QFont()
+        font.setPixelSize(11)
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(_pen(_INK, 1.2))
+        p.drawText(QRectF(2, 12, 16, 14), Qt.AlignmentFlag.AlignCenter, "0")
     p.end()
     return QIcon(pixmap)
 
@@ -196,7 +214,6 @@ class PlanToolBar(QToolBar):
         self,
         view: ImageView,
         shortcut_host: QWidget,
-        calibrate: QAction | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__("Plan tools", parent)
@@ -210,21 +227,17 @@ class PlanToolBar(QToolBar):
         self._read_only = False
         self._armed_target = ""
         self._current = "select"
-        #: Asks a text note's words; tests replace it.
+        #: Asks a text note's words, and the mm between two depth-scale ticks; tests replace them.
         self.ask_note_text: Callable[[QWidget | None], str | None] = ask_note_text
+        self.ask_distance_mm: Callable[[QWidget | None, float], float | None] = ask_distance_mm
         self.group = QActionGroup(self)
         self.group.setExclusive(True)
         self.tool_actions: dict[str, QAction] = {}
         for entry in TOOL_ENTRIES:
             action = self._tool_action(entry, shortcut_host)
             self.addAction(action)
-            if entry.name in ("needle path", "avoid ellipse", "text"):
+            if entry.name in ("needle path", "avoid ellipse", "text", "depth zero"):
                 self.addSeparator()
-        if calibrate is not None:
-            calibrate.setIcon(tool_icon("calibrate"))
-            calibrate.setIconText("Calibrate")
-            self.addAction(calibrate)
-        self.addSeparator()
         label = QLabel(" Avoid: ")
         label.setToolTip("The structure a new avoid zone outlines")
         self.addWidget(label)
@@ -296,6 +309,10 @@ class PlanToolBar(QToolBar):
             return TextTool(layer, ask_text=lambda parent: self.ask_note_text(parent))
         if name == "skin line":
             return SkinLineTool(layer)
+        if name == "calibrate":
+            return CalibrateTool(layer, ask_mm=lambda parent, px: self.ask_distance_mm(parent, px))
+        if name == "depth zero":
+            return DepthZeroTool(layer)
         raise KeyError(name)
 
     # -- the plan it works on ---------------------------------------------------------------

@@ -426,8 +426,7 @@ class ToolEntry:
     what: str
 
 
-#: Every tool, for the toolbar, its shortcuts and Help > Keyboard shortcuts ("C" calibrates:
-#: the viewer's key).
+#: Every tool, for the toolbar, its shortcuts and Help > Keyboard shortcuts.
 TOOL_ENTRIES: tuple[ToolEntry, ...] = (
     ToolEntry("select", "V", "Select and move annotations (Delete removes)"),
     ToolEntry("target", "T", "Place a target"),
@@ -438,4 +437,6 @@ TOOL_ENTRIES: tuple[ToolEntry, ...] = (
     ToolEntry("angle", "A", "Measure an angle (three clicks)"),
     ToolEntry("text", "X", "Add a text note with an arrow"),
     ToolEntry("skin line", "K", "Draw the skin line depths are measured from"),
+    ToolEntry("calibrate", "C", "Click two ticks of the depth scale, then say their mm apart"),
+    ToolEntry("depth zero", "0", "Click the depth scale's 0 tick: depth is measured from there"),
 )

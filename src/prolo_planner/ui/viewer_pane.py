@@ -42,14 +42,12 @@ VIEWER_KEYS: tuple[ViewerKey, ...] = (
     ViewerKey("one_to_one", ("1",), "Actual pixels (1:1)"),
     ViewerKey("reset_view", ("R",), "Reset view (fit, default brightness/contrast)"),
     ViewerKey("reset_display", ("Shift+R",), "Reset brightness/contrast"),
-    ViewerKey("calibrate", ("C",), "Calibrate from the depth scale (Esc cancels)"),
 )
 
 
 class ViewerPane(QWidget):
     frame_changed = Signal(int)
     cursor_readout = Signal(str)
-    calibration_changed = Signal(object)
     display_changed = Signal(object)
     #: A frame could not be decoded: the reason, for a non-blocking notice.
     frame_problem = Signal(str)
@@ -77,7 +75,6 @@ class ViewerPane(QWidget):
         self.cine.frame_changed.connect(self._show_frame)
         self.view.cursor_readout.connect(self.cursor_readout)
         self.view.display_changed.connect(self.display_changed)
-        self.view.calibration_changed.connect(self._calibrated)
         self.key_actions = self._make_actions()
 
     # -- the image ------------------------------------------------------------------------
@@ -87,8 +84,14 @@ class ViewerPane(QWidget):
 
     @property
     def calibration(self) -> Calibration:
-        """The calibration in effect: the clinician's manual one, else the file's."""
+        """The calibration in force shown with the image (the plan controller's, from
+        core.image_calibration; the file's own for an image outside a plan)."""
         return self._calibration
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        """The calibration in force changed (made, undone, the probe corrected)."""
+        self._calibration = calibration
+        self.view.set_calibration(calibration)
 
     @property
     def frame_cache(self) -> FrameCache | None:
@@ -103,7 +106,6 @@ class ViewerPane(QWidget):
         stays open (the window owns it).
         """
         self.cine.pause()
-        self.view.cancel_manual_calibration()
         if self._cache is not None:
             self._cache.close()
             self._cache = None
@@ -141,16 +143,7 @@ class ViewerPane(QWidget):
             self.view.set_frame(frame, index, self._source.frame_count)
         self.frame_changed.emit(index)
 
-    def _calibrated(self, calibration: Calibration) -> None:
-        self._calibration = calibration
-        self.calibration_changed.emit(calibration)
-
     # -- actions the window puts in menus -------------------------------------------------
-    def start_manual_calibration(self) -> None:
-        """Click two ticks of the depth scale, then type how many mm apart they are."""
-        self.cine.pause()
-        self.view.start_manual_calibration()
-
     def fit_to_window(self) -> None:
         self.view.fit_to_window()
 
@@ -194,7 +187,6 @@ class ViewerPane(QWidget):
             "one_to_one": self.zoom_1to1,
             "reset_view": self.reset_view,
             "reset_display": self.reset_display,
-            "calibrate": self.start_manual_calibration,
         }
         actions = {}
         for key in VIEWER_KEYS:

@@ -114,15 +114,14 @@ class WindowActions:
         self.action(image, "Ne&xt image", lambda: w.select_relative(1), "PgDown")
         self.action(image, "Previous ima&ge", lambda: w.select_relative(-1), "PgUp")
         image.addSeparator()
-        self.viewer_action(image, "calibrate", "&Calibrate from depth scale…")
+        image.addAction(w.tool_bar.tool_actions["calibrate"])
+        image.addAction(w.tool_bar.tool_actions["depth zero"])
 
         plan = w.menu("Plan")
         for name, action in w.tool_bar.tool_actions.items():
             action.setText(TOOL_TEXT.get(name, name))
             plan.addAction(action)
         self.rows += tool_shortcuts((t.name, t.key, t.what) for t in TOOL_ENTRIES)
-        plan.addSeparator()
-        plan.addAction(w.pane.key_actions["calibrate"])
         plan.addSeparator()
         status = plan.addMenu("Mark selected &targets")
         for s in SiteStatus:

@@ -1,6 +1,6 @@
 """What the clinician says of the shown image: region, side, probe orientation, body marker,
-whether this frame goes to the chart; and how the image is calibrated. Each change is one
-undo step (ReplaceImage)."""
+whether this frame goes to the chart; how the image is calibrated and how its depths are
+measured (probe geometry, depth zero). Each change is one undo step (ReplaceImage)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from prolo_planner.core.edits import ReplaceImage
 from prolo_planner.core.plan import ImagePlan, ProbeOrientation, Side
 from prolo_planner.ui.panels.binding import Bindings
 from prolo_planner.ui.panels.checklist import Checklist
+from prolo_planner.ui.panels.probe_geometry import ProbeGeometryBox
 from prolo_planner.ui.plan_workspace import PlanWorkspace, image_name
 
 NO_REGION = "— choose a region —"
@@ -33,6 +34,8 @@ NO_REGION = "— choose a region —"
 class ImageProperties(QWidget):
     #: The shown image's region changed (its catalog id, "" for none).
     region_changed = Signal(str)
+    #: The clinician asked for a tool from the depth box ("depth zero", "skin line").
+    tool_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +70,9 @@ class ImageProperties(QWidget):
         self.clear_calibration = QPushButton("Forget manual calibration")
         self.clear_calibration.setObjectName("clear_calibration")
         self.clear_calibration.clicked.connect(self._clear_calibration)
+        self.probe = ProbeGeometryBox()
+        self.probe.commit = lambda setting: self._commit(probe=setting)
+        self.probe.tool_requested.connect(self.tool_requested)
         self.checklist = Checklist()
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
@@ -83,6 +89,7 @@ class ImageProperties(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.key_frame)
         layout.addLayout(calibration_row)
+        layout.addWidget(self.probe)
         layout.addWidget(self.checklist, 1)
 
     def _enum_box(self, enum: type[StrEnum], object_name: str, field: str) -> QComboBox:
@@ -134,6 +141,7 @@ class ImageProperties(QWidget):
             self.name.setText("No image in the plan" if ws else "No image")
             self.calibration.setText("")
             self.clear_calibration.hide()
+            self.probe.show_image(None, None, False)
             return
         self.name.setText(image_name(image))
         with QSignalBlocker(self.region):
@@ -158,6 +166,7 @@ class ImageProperties(QWidget):
         calibration = ws.calibration(image.id)
         self.calibration.setText(f"Calibration: {calibration.provenance()}")
         self.clear_calibration.setVisible(image.manual_calibration is not None and not ws.read_only)
+        self.probe.show_image(image, calibration, not ws.read_only)
 
     # -- changes ----------------------------------------------------------------------------
     def _commit(self, **changes: Any) -> bool:
