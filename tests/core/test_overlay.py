@@ -384,21 +384,29 @@ def test_annotation_points_place_each_kind(image) -> None:
     }
 
 
-def test_an_entry_beyond_the_image_end_is_dashed_outside_and_solid_inside(
+def test_an_entry_beyond_the_image_end_is_dashed_until_it_enters_the_fan(
     image, calibration
 ) -> None:
     t = Target(image.id, Point(400, 250))
     p = NeedlePath(image.id, Point(700, 70), t.id)  # 60 columns right of the 640-wide image
     drawn = draw(Plan((image,), (t, p)), image, calibration, image_size=(640, 480))
     outside, inside = of(drawn, p.id, Line)
-    # The path enters the image at column 640: 60 of its 300 columns, a fifth of the way.
-    crossing = Point(640, 70 + (250 - 70) * 60 / 300)
-    assert (outside.a, outside.b, outside.pen.dash) == (Point(700, 70), crossing, Dash.DASHED)
-    assert (inside.a, inside.b, inside.pen.dash) == (crossing, Point(400, 250), Dash.SOLID)
+    assert (outside.a, outside.pen.dash) == (Point(700, 70), Dash.DASHED)
+    assert (inside.b, inside.pen.dash) == (Point(400, 250), Dash.SOLID)
+    crossing = outside.b
+    assert inside.a == crossing
+    # The needle comes into view where it crosses the convex fan's right side: on the path,
+    # at the sector's half angle from the apex.
+    assert (crossing.x - 700) * (250 - 70) == pytest.approx((crossing.y - 70) * (400 - 700))
+    probe = in_force(calibration, image).regions[0].probe
+    angle = math.degrees(math.atan2(crossing.x - probe.centre_x, crossing.y - probe.apex_y))
+    assert angle == pytest.approx(probe.half_angle_deg + 0.5, abs=0.05)
     (label,) = of(drawn, p.id, Label)
-    assert 0 <= label.anchor.x <= 640  # the length sits beside the part that is seen
-    # Without the image's size (a preview), one line as before.
-    assert len(of(draw(Plan((image,), (t, p)), image, calibration), p.id, Line)) == 1
+    assert crossing.x <= 700 and 0 <= label.anchor.x <= 640  # the length beside what is seen
+    # Out of plane the whole path is dashed already: one line.
+    oop = replace(p, approach=Approach.OUT_OF_PLANE)
+    drawn = draw(Plan((image,), (t, oop)), image, calibration, image_size=(640, 480))
+    assert [line.pen.dash for line in of(drawn, p.id, Line)] == [Dash.DASHED]
 
 
 def test_a_target_above_the_face_says_so_and_shows_no_depth(image, calibration) -> None:

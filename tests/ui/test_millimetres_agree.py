@@ -90,7 +90,7 @@ def test_screen_png_pdf_sr_and_measure_agree(qtbot, tmp_path: Path, capsys) -> N
     assert found["distance_mm"] == distance
     assert found["points"][0]["depth_mm"] == depth
     assert f"{found['points'][1]['depth_mm']:.1f}" == f"{(300 - 96) * 0.2622878766196998:.1f}"
-    assert "depth zero at row 96.0: the file's header" in " ".join(found["geometry"])
+    assert "Depth zero at row 96.0: the file's header" in " ".join(found["geometry"])
     assert pydicom.dcmread(CX50).SequenceOfUltrasoundRegions[0].ReferencePixelY0 == 36
 
 

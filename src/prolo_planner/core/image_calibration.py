@@ -223,9 +223,9 @@ def describe_geometry(calibration: Calibration) -> list[str]:
         if probe is None:
             continue
         who = f"{region.label}: " if len(calibration.regions) > 1 and region.label else ""
-        lines.append(f"{who}probe {probe.describe(region.spacing)}")
+        lines.append(f"{who}Probe: {probe.describe(region.spacing)}")
         if calibration.skin_line is not None:
-            lines.append(f"{who}depth zero: the skin line drawn by the clinician")
+            lines.append(f"{who}Depth zero: the skin line drawn by the clinician")
         else:
             lines.append(f"{who}{probe.describe_zero()}")
     return lines

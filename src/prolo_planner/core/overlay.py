@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prolo_planner.core.calibration import Calibration
+from prolo_planner.core.calibration import CalibratedRegion, Calibration
 from prolo_planner.core.geometry import Point
 from prolo_planner.core.measure import Measurement, PlanMeasurements, Units
 from prolo_planner.core.overlay_labels import LabelRoom, side_offset
@@ -217,8 +217,9 @@ def _path(p: NeedlePath, ctx: _Context, parts: _Parts) -> None:
     dash = Dash.DASHED if p.approach is Approach.OUT_OF_PLANE else Dash.SOLID
     pen = Pen(colour, ctx.width(p.id, style.path_width), dash)
     # In plane the needle enters beside the probe, maybe beyond the image's end: the part
-    # outside the image, where it is not seen, is dashed.
-    border = _image_crossing(p.entry, end, ctx.image_size)
+    # outside the scanned area (the image, its region, the probe's fan), where it is not
+    # seen, is dashed.
+    border = _view_crossing(p.entry, end, ctx) if dash is Dash.SOLID else None
     if border is not None:
         outside = Pen(colour, pen.width, Dash.DASHED)
         parts.body.append(
@@ -258,25 +259,49 @@ def _path(p: NeedlePath, ctx: _Context, parts: _Parts) -> None:
         parts.handles.append(ctx.handle(p.entry, "entry", p.id))
 
 
-def _image_crossing(entry: Point, end: Point, size: tuple[int, int] | None) -> Point | None:
-    """Where a path from an entry outside the image enters it (None when the entry is inside,
-    the size unknown, or the path never enters)."""
-    if size is None:
-        return None
-    columns, rows = size
+def _in_view(q: Point, ctx: _Context, region: CalibratedRegion | None) -> bool:
+    """Whether a point lies where the scanner shows tissue: in the image, in the target's
+    region, and below the face within the fan of a radiating probe."""
+    if ctx.image_size is not None:
+        columns, rows = ctx.image_size
+        if not (0 <= q.x <= columns and 0 <= q.y <= rows):
+            return False
+    if region is None:
+        return True
+    if not region.contains(q):
+        return False
+    probe = region.probe
+    if probe is None:
+        return True
+    spacing = region.spacing
+    if probe.face_depth(q, spacing) < -0.5 * spacing[1]:
+        return False  # above the face, in the banner or the gel
+    if probe.radial and probe.half_angle_deg is not None:
+        dx, dy = (q.x - probe.centre_x) * spacing[0], (q.y - probe.apex_y) * spacing[1]
+        return math.degrees(math.atan2(abs(dx), dy)) <= probe.half_angle_deg + 0.5
+    return True
 
-    def inside(q: Point) -> bool:
-        return 0 <= q.x <= columns and 0 <= q.y <= rows
 
-    if inside(entry) or not inside(end):
+def _view_crossing(entry: Point, end: Point, ctx: _Context) -> Point | None:
+    """Where a path whose entry lies outside the scanned area comes into it (None when the
+    entry is in view, or the target is not): walking from the target out, the last point in
+    view, found to a hundredth of the path."""
+    region = ctx.calibration.region_at(end)
+    if _in_view(entry, ctx, region) or not _in_view(end, ctx, region):
         return None
-    # Liang-Barsky: the largest parameter at which the segment crosses into the image.
-    dx, dy = end.x - entry.x, end.y - entry.y
-    t_in = 0.0
-    for p, q in ((-dx, entry.x), (dx, columns - entry.x), (-dy, entry.y), (dy, rows - entry.y)):
-        if p < 0:
-            t_in = max(t_in, q / p)
-    return Point(entry.x + t_in * dx, entry.y + t_in * dy)
+    inside, outside = 0.0, 1.0  # parameters from the end (0) to the entry (1)
+    steps = 100
+    for k in range(1, steps + 1):
+        t = k / steps
+        q = Point(end.x + (entry.x - end.x) * t, end.y + (entry.y - end.y) * t)
+        if not _in_view(q, ctx, region):
+            inside, outside = (k - 1) / steps, t
+            break
+    for _ in range(20):  # then bisect that step
+        mid = (inside + outside) / 2
+        q = Point(end.x + (entry.x - end.x) * mid, end.y + (entry.y - end.y) * mid)
+        inside, outside = (mid, outside) if _in_view(q, ctx, region) else (inside, mid)
+    return Point(end.x + (entry.x - end.x) * inside, end.y + (entry.y - end.y) * inside)
 
 
 def ellipse_handles(corner: Point, opposite: Point) -> dict[str, Point]:

@@ -187,9 +187,9 @@ class ProbeGeometry:
         return text
 
     def describe_zero(self) -> str:
-        """'depth zero at row 96: the file's header (ReferencePixelY0 ...)'."""
+        """'Depth zero at row 96.0: the file's header (its reference pixel)'."""
         detail = f" ({self.zero_detail})" if self.zero_detail else ""
-        return f"depth zero at row {self.zero_y:.1f}: {self.zero_from.value}{detail}"
+        return f"Depth zero at row {self.zero_y:.1f}: {self.zero_from.value}{detail}"
 
 
 def linear_probe(zero_y: float, centre_x: float, zero_from: Origin, detail: str) -> ProbeGeometry:

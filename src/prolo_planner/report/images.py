@@ -29,6 +29,7 @@ from PySide6.QtGui import (
 
 from prolo_planner.core.calibration import CalibratedRegion, Calibration
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.image_calibration import describe_geometry
 from prolo_planner.core.overlay_primitives import (
     Ellipse,
     Line,
@@ -300,6 +301,9 @@ def compose(
             painter.end()
         if note:
             notes.append(note)
+    # How depths were measured on this image: the probe and where depth zero comes from (a
+    # guess says so, as the screen's depth box does).
+    notes += describe_geometry(calibration)
 
     width, height = annotated.width(), annotated.height()
     pad = 10 * s
