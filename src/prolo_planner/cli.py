@@ -49,9 +49,11 @@ def _build_parser() -> argparse.ArgumentParser:
     from prolo_planner.commands.echo import add_echo_parser
     from prolo_planner.commands.export import add_export_parser
     from prolo_planner.commands.measure import add_measure_parser
+    from prolo_planner.commands.queue import add_queue_parser
     from prolo_planner.commands.send import add_send_parser
 
     add_send_parser(sub)
+    add_queue_parser(sub)
     add_echo_parser(sub)
     add_export_parser(sub)
     add_measure_parser(sub)
@@ -59,7 +61,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = frozenset(
-    {"gui", "info", "render", "sessions", "demo", "send", "echo", "export", "measure"}
+    {"gui", "info", "render", "sessions", "demo", "send", "queue", "echo", "export", "measure"}
 )
 
 
@@ -152,6 +154,17 @@ def _run(args: argparse.Namespace) -> int:
         from prolo_planner.commands.measure import run_measure
 
         return run_measure(args.file, args.a, args.b, args.frame, as_json=args.json)
+    if args.command == "queue":
+        from prolo_planner.commands.queue import run_queue
+
+        return run_queue(
+            args.ids,
+            retry=args.retry,
+            drop=args.drop,
+            show_all=args.all,
+            calling_aet=args.calling_aet,
+            data_dir=args.data_dir,
+        )
     if args.command == "echo":
         from prolo_planner.commands.echo import run_echo
 

@@ -170,8 +170,9 @@ def test_only_dicom_files_are_queued_all_or_none(tmp_path):
 
 
 def test_a_send_cut_short_by_a_crash_is_sent_again(tmp_path):
-    """A real Prolo Planner process is killed while sending to a PACS that hangs; the file,
-    left 'sending', is taken up again once its claim is stale."""
+    """A real Prolo Planner process is killed while sending to a PACS that hangs; the file, left
+    'sending', is an interrupted send at once (its process is gone) and the next sender takes it
+    up: no waiting for a claim to go stale."""
     data = tmp_path / "data"
     silent = SilentPacs()
     try:
@@ -193,10 +194,57 @@ def test_a_send_cut_short_by_a_crash_is_sent_again(tmp_path):
     server = Storescp(tmp_path / "pacs", port=silent.port, ae_title="SILENT").start()
     try:
         with Repository.open(data) as repo:
-            queue = _queue(repo, claim_stale_s=0.2)
-            time.sleep(0.3)
+            queue = _queue(repo)
+            (left,) = queue.files()
+            assert left.state is QueueState.SENDING and left.interrupted
+            assert "interrupted" in left.describe()
             (sent,) = queue.run_due()
             assert (sent.id, sent.state) == (item.id, QueueState.SENT)
             server.received(sent.sop_instance_uid)
     finally:
         server.stop()
+
+
+def test_retry_and_remove_act_on_an_interrupted_send_not_on_a_live_one(tmp_path):
+    """Retry and Remove skipped every 'sending' row, so a send a crash interrupted could be
+    neither retried nor removed for 15 minutes. A live sender's row is still left alone."""
+    import os
+
+    with Repository.open(tmp_path / "data") as repo:
+        queue = _queue(repo)
+        node = Storescp(tmp_path / "pacs").node
+        a, b, c = queue.add(node, [pydicom_file("MR_small.dcm")] * 3)
+        with repo.db.write() as conn:
+            conn.execute(
+                "UPDATE send_queue SET state = 'sending', claimed_by = 'gone', claimed_at = ?,"
+                " claimed_pid = ?, claimed_host = ? WHERE id IN (?, ?)",
+                (time.time(), _unused_pid(), queue.host, a.id, b.id),
+            )
+            conn.execute(
+                "UPDATE send_queue SET state = 'sending', claimed_by = 'alive', claimed_at = ?,"
+                " claimed_pid = ?, claimed_host = ? WHERE id = ?",
+                (time.time(), os.getppid(), queue.host, c.id),
+            )
+        rows = {r.id: r for r in queue.files()}
+        assert rows[a.id].interrupted and rows[b.id].interrupted and not rows[c.id].interrupted
+        assert queue.retry_now([a.id, c.id]) == 1
+        assert queue.forget([b.id, c.id]) == 1
+        rows = {r.id: r for r in queue.files()}
+        assert rows[a.id].state is QueueState.WAITING and rows[a.id].next_attempt_at <= time.time()
+        assert b.id not in rows
+        assert rows[c.id].state is QueueState.SENDING  # another window is sending it right now
+
+
+def _unused_pid() -> int:
+    """A pid no process has now."""
+    import os
+
+    pid = 2**22 - 7
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid -= 1

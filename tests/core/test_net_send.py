@@ -193,7 +193,10 @@ def test_send_command_with_files(storescp_jpeg, capsys):
     assert main(["send", "--to", node.address, str(path)]) == 1
     err = capsys.readouterr()
     assert "NOT sent SC_rgb_small_odd.dcm: no answer from" in err.out
-    assert err.err.strip() == f"prolo-planner: 0 of 1 file(s) sent to {node.address}"
+    assert err.err.strip() == (
+        f"prolo-planner: 0 of 1 file(s) sent to {node.address}; 1 kept in the queue "
+        "(`prolo-planner queue` lists them)"
+    )
 
 
 def test_send_command_with_a_session(storescp_jpeg, tmp_path, capsys, monkeypatch):

@@ -113,6 +113,15 @@ def fill(conn: sqlite3.Connection, version: int) -> None:
             " 'no answer', ?, 'dr_a')",
             ("ab" * 32, T0),
         )
+    if version >= 6:  # and one a crashed app was sending (the sender's process is known at 7)
+        x(
+            "INSERT INTO send_queue (id, node_name, ae_title, host, port, file_path, file_name,"
+            " sha256, sop_instance_uid, session_id, state, attempts, next_attempt_at,"
+            " claimed_by, claimed_at, last_error, queued_at, queued_by) VALUES"
+            " (2, 'PACS', 'PACS', '10.0.0.5', 104, 'outbox/ef/01.dcm', 'SR.dcm', ?, '1.2.4',"
+            " 1, 'sending', 0, 1748764800.0, 'f00d', 1748764800.0, '', ?, 'dr_a')",
+            ("ef" * 32, T0),
+        )
     x("COMMIT")
 
 
@@ -244,13 +253,18 @@ def test_an_earlier_store_upgrades_with_its_data_intact(tmp_path, version, sourc
     uids = [repo.session(i).uid for i in (1, 2)]
     assert all(len(u) == 32 for u in uids) and len(set(uids)) == 2
     if version >= 5:
-        from prolo_planner.net.queue import SendQueue
+        from prolo_planner.net.queue import QueueState, SendQueue
 
-        (queued,) = SendQueue.of(repo).files()
-        assert (queued.node.address, queued.name, queued.attempts) == (
+        queued = SendQueue.of(repo).files()
+        assert (queued[0].node.address, queued[0].name, queued[0].attempts) == (
             "PACS@10.0.0.5:104",
             "IM1",
             1,
+        )
+        assert queued[0].state is QueueState.WAITING and not queued[0].interrupted
+        # What a crashed app was sending is an interrupted send, open to the next sender.
+        assert [(q.name, q.state, q.interrupted) for q in queued[1:]] == (
+            [("SR.dcm", QueueState.SENDING, True)] if version >= 6 else []
         )
     # And the upgraded store works on: a new session, signed.
     new = repo.create_session(2, region="hip")

@@ -74,32 +74,69 @@ def _send(
     skipped: list[str],
     data_dir: Path | None,
 ) -> int:
-    from prolo_planner.net.send import SendResult, send_files
+    from prolo_planner.net.queue import QueuedFile, QueueState, SendQueue
+    from prolo_planner.net.send import SendResult, read_header
+    from prolo_planner.store.repository import Repository
 
     for note in skipped:
         print(note, file=sys.stderr if note.startswith(NOT_SENT) else sys.stdout)
     if not names:
         print(f"prolo-planner: session #{session_id} has no DICOM images to send", file=sys.stderr)
         return 1
+    total = len(names)
+    done = 0
 
-    def show(done: int, total: int, result: SendResult) -> None:
-        name = names.get(result.path, result.path.name)
+    def show(_done: int, _total: int, row: QueuedFile, result: SendResult) -> None:
+        nonlocal done
+        done += 1
+        where = f"[{done}/{total}]"
         if result.ok:
-            print(f"[{done}/{total}] sent {name} ({result.message})", flush=True)
+            print(f"{where} sent {row.name} ({result.message})", flush=True)
+        elif row.state is QueueState.WAITING:
+            print(
+                f"{where} NOT sent {row.name}: {result.message}; kept in the queue (#{row.id}), "
+                "sent by `prolo-planner queue --retry` or an open window",
+                flush=True,
+            )
         else:
-            print(f"[{done}/{total}] NOT sent {name}: {result.message}", flush=True)
+            print(
+                f"{where} NOT sent {row.name}: {result.message}; kept in the queue (#{row.id}) "
+                f"as refused, `prolo-planner queue --drop {row.id}` removes it",
+                flush=True,
+            )
 
-    results = send_files(node, list(names), show, calling_ae=calling)
-    sent = sum(r.ok for r in results)
+    # A file that is no DICOM object cannot be queued: said at once, the others go on.
+    sendable: dict[Path, str] = {}
+    for path, name in names.items():
+        header = read_header(path)
+        if isinstance(header, SendResult):
+            done += 1
+            print(f"[{done}/{total}] NOT sent {name}: {header.message}", flush=True)
+        else:
+            sendable[path] = name
+    # Through the store's queue: what cannot be delivered now is kept there, not lost.
+    rows: list[QueuedFile] = []
+    if sendable:
+        with Repository.open(data_dir) as repo:
+            queue = SendQueue.of(repo, calling_ae=calling, audit_sent=False)
+            queued = queue.add(node, list(sendable), session_id=session_id, names=sendable)
+            of_plan = {
+                q.id for q, path in zip(queued, sendable, strict=True) if path in plan_objects
+            }
+            rows = queue.send_now([q.id for q in queued], show)
+    sent = sum(r.state is QueueState.SENT for r in rows)
     if session_id is not None and sent:
-        objects = sum(r.ok for r in results if r.path in plan_objects)
+        objects = sum(r.state is QueueState.SENT and r.id in of_plan for r in rows)
         what = f"{sent - objects} image(s)" + (f" and {objects} plan object(s)" if objects else "")
         _record_export(session_id, data_dir, f"sent {what} to {node}")
-    summary = f"{sent} of {len(results)} file(s) sent to {node}"
+    summary = f"{sent} of {total} file(s) sent to {node}"
     unsent = [note for note in skipped if note.startswith(NOT_SENT)]
     if unsent:
         summary += f"; {len(unsent)} object(s) of the plan could not be made and were not sent"
-    if sent < len(results) or unsent:
+    kept = len(rows) - sent
+    if kept:
+        summary += f"; {kept} kept in the queue (`prolo-planner queue` lists them)"
+    if sent < total or unsent:
         print(f"prolo-planner: {summary}", file=sys.stderr)
         return 1
     print(summary)

@@ -1,17 +1,22 @@
 """The send queue: files waiting for a DICOM node, kept in the session store until they are sent.
 
-A file is queued with the node it goes to and is due at once. Sending what is due claims the
-rows first (so two windows never send the same file twice), sends them, and records each
-file's result as it comes: sent; waiting again after an exponential back-off when the node is
-down or busy; or failed when the node refused the file itself, kept for the clinician to see
-and retry. Files from outside the data folder are copied into its outbox when queued, so
-nothing is lost when the original goes away or the app restarts before the PACS is back.
+The queue is the store's, not a window's: `prolo-planner send` queues and delivers, `prolo-planner
+queue` lists, retries and drops, and an open window delivers in the background what is due.
+A file is queued with the node it goes to and is due at once. Sending claims the rows first
+(naming the process, so two windows never send the same file twice), sends them, and records
+each file's result as it comes: sent; waiting again after an exponential back-off when the node
+is down or busy; or failed when the node refused the file itself, kept for the clinician to see
+and retry. A claim whose process has gone (the app crashed mid-send) is an interrupted send:
+taken up by the next sender at once, and open to Retry and Remove. Files from outside the data
+folder are copied into its outbox when queued, so nothing is lost when the original goes away or
+the app restarts before the PACS is back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections import Counter
@@ -27,13 +32,14 @@ from prolo_planner.net.send import DEFAULT_TIMEOUT_S, SendResult, read_header, s
 from prolo_planner.store import audit
 from prolo_planner.store.database import Database
 from prolo_planner.store.image_library import file_sha256
-from prolo_planner.store.locks import new_instance_id
+from prolo_planner.store.locks import new_instance_id, process_alive, this_host
 from prolo_planner.store.records import AuditAction, InvalidValue, current_user, utc_now
 
 log = logging.getLogger(__name__)
 
 OUTBOX_DIR = "outbox"
-#: A row left 'sending' longer than this belongs to an app that crashed mid-send: due again.
+#: A row left 'sending' by another computer (a shared store) longer than this belongs to an app
+#: that crashed mid-send. On this computer the claiming process's death says so at once.
 CLAIM_STALE_S = 15 * 60.0
 
 
@@ -73,21 +79,27 @@ class QueuedFile:
     last_status: int | None
     queued_at: str
     sent_at: str | None
+    #: 'sending', but the process sending it has gone: the app crashed mid-send.
+    interrupted: bool = False
 
     def describe(self) -> str:
-        """One line for the queue panel or the log."""
+        """One line for the queue panel, the `queue` command or the log."""
         where = f"{self.name} to {self.node}"
         if self.state is QueueState.SENT:
             return f"{where}: sent {self.sent_at}"
         if self.state is QueueState.FAILED:
             return f"{where}: failed: {self.last_error}"
-        if self.attempts:
+        if self.interrupted:
+            return f"{where}: interrupted (the app sending it stopped); sent again on the next try"
+        if self.attempts and self.state is QueueState.WAITING:
             return f"{where}: waiting (tried {self.attempts}x, last: {self.last_error})"
         return f"{where}: {self.state.value}"
 
 
 #: Called with each file's row as its result is recorded.
 QueueProgress = Callable[[QueuedFile], None]
+#: Called with each file's row and what became of it: (files done, files in all, row, result).
+DeliveryProgress = Callable[[int, int, QueuedFile, SendResult], None]
 
 
 class SendQueue:
@@ -102,6 +114,7 @@ class SendQueue:
         calling_ae: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         claim_stale_s: float = CLAIM_STALE_S,
+        audit_sent: bool = True,
     ) -> None:
         self.db = db
         self.backoff = backoff or Backoff()
@@ -110,6 +123,9 @@ class SendQueue:
         self.calling_ae = calling_ae
         self.timeout = timeout
         self.claim_stale_s = claim_stale_s
+        #: Note what was sent in the audit log (False: the caller notes it in its own words).
+        self.audit_sent = audit_sent
+        self.host = this_host()
         self._clock = clock
         self.outbox = db.data_dir / OUTBOX_DIR
 
@@ -191,8 +207,25 @@ class SendQueue:
 
     # -- sending --------------------------------------------------------------------------------
     def run_due(self, progress: QueueProgress | None = None) -> list[QueuedFile]:
-        """Send every file that is due, node by node; return their rows afterwards."""
-        claimed = self._claim_due()
+        """Send every file that is due (and every interrupted send), node by node; return their
+        rows afterwards."""
+
+        def each(_done: int, _total: int, row: QueuedFile, _result: SendResult) -> None:
+            if progress is not None:
+                progress(row)
+
+        return self._deliver(self._claim_due(), each)
+
+    def send_now(
+        self, ids: Iterable[int], progress: DeliveryProgress | None = None
+    ) -> list[QueuedFile]:
+        """Send these files now, whatever their back-off (those waiting, failed or interrupted;
+        not one another process is sending, nor one sent); return their rows afterwards."""
+        return self._deliver(self._claim(list(ids)), progress)
+
+    def _deliver(
+        self, claimed: list[QueuedFile], progress: DeliveryProgress | None
+    ) -> list[QueuedFile]:
         by_node: dict[tuple[str, str, int], list[QueuedFile]] = {}
         for item in claimed:
             key = (item.node.ae_title, item.node.host, item.node.port)
@@ -213,7 +246,7 @@ class SendQueue:
                 if row.state is QueueState.SENT and row.session_id is not None:
                     sent[row.session_id] += 1
                 if progress is not None:
-                    progress(row)
+                    progress(len(done), len(claimed), row, result)
 
             node = items[0].node
             send_files(
@@ -228,34 +261,42 @@ class SendQueue:
         return done
 
     def retry_now(self, ids: Iterable[int] | None = None) -> int:
-        """Make failed or waiting files due now (the clinician's Retry); returns how many."""
-        sql = (
-            "UPDATE send_queue SET state = 'waiting', next_attempt_at = ?"
-            " WHERE state IN ('waiting', 'failed')"
-        )
-        params: list[Any] = [self._clock()]
-        if ids is not None:
-            chosen = list(ids)
-            sql += f" AND id IN ({', '.join('?' * len(chosen))})"
-            params += chosen
-        with self.db.write() as conn:
-            return conn.execute(sql, params).rowcount
-
-    def forget(self, ids: Iterable[int]) -> int:
-        """Take files off the queue (not one being sent right now); returns how many."""
-        chosen = list(ids)
+        """Make failed, waiting or interrupted files due now (the clinician's Retry); returns
+        how many. None: every file not sent and not being sent."""
+        chosen = None if ids is None else set(ids)
         with self.db.write() as conn:
             rows = [
-                self._row(r)
-                for r in conn.execute(
-                    f"SELECT * FROM send_queue WHERE id IN ({', '.join('?' * len(chosen))})"
-                    " AND state != 'sending'",
-                    chosen,
-                )
+                r
+                for r in self._unsent(conn)
+                if (chosen is None or r.id in chosen) and self._idle(r)
             ]
+            conn.executemany(
+                "UPDATE send_queue SET state = 'waiting', next_attempt_at = ?, claimed_by = NULL,"
+                " claimed_at = NULL, claimed_pid = NULL, claimed_host = NULL WHERE id = ?",
+                [(self._clock(), r.id) for r in rows],
+            )
+        return len(rows)
+
+    def forget(self, ids: Iterable[int]) -> int:
+        """Take files off the queue (not one another process is sending right now, nor one
+        sent); returns how many."""
+        chosen = set(ids)
+        with self.db.write() as conn:
+            rows = [r for r in self._unsent(conn) if r.id in chosen and self._idle(r)]
             conn.executemany("DELETE FROM send_queue WHERE id = ?", [(r.id,) for r in rows])
         self._tidy_outbox({r.path for r in rows})
         return len(rows)
+
+    def _unsent(self, conn: sqlite3.Connection) -> list[QueuedFile]:
+        return [
+            self._row(r)
+            for r in conn.execute("SELECT * FROM send_queue WHERE state != 'sent' ORDER BY id")
+        ]
+
+    @staticmethod
+    def _idle(row: QueuedFile) -> bool:
+        """Not being sent by a live process at this moment."""
+        return row.state is not QueueState.SENDING or row.interrupted
 
     # -- inside ---------------------------------------------------------------------------------
     def _keep(self, path: Path) -> tuple[str, str]:
@@ -274,18 +315,37 @@ class SendQueue:
     def _claim_due(self) -> list[QueuedFile]:
         now = self._clock()
         with self.db.write() as conn:
-            rows = conn.execute(
-                "SELECT id FROM send_queue WHERE (state = 'waiting' AND next_attempt_at <= ?)"
-                " OR (state = 'sending' AND claimed_at < ?) ORDER BY id",
-                (now, now - self.claim_stale_s),
+            due = conn.execute(
+                "SELECT id FROM send_queue WHERE state = 'waiting' AND next_attempt_at <= ?"
+                " ORDER BY id",
+                (now,),
             ).fetchall()
-            ids = [r[0] for r in rows]
-            conn.executemany(
-                "UPDATE send_queue SET state = 'sending', claimed_by = ?, claimed_at = ?"
-                " WHERE id = ?",
-                [(self.instance_id, now, i) for i in ids],
-            )
-            return [self._get(conn, i) for i in ids]
+            interrupted = [
+                r.id
+                for r in map(
+                    self._row,
+                    conn.execute(
+                        "SELECT * FROM send_queue WHERE state = ?", (QueueState.SENDING.value,)
+                    ),
+                )
+                if r.interrupted
+            ]
+            return self._take(conn, sorted({d[0] for d in due} | set(interrupted)))
+
+    def _claim(self, ids: list[int]) -> list[QueuedFile]:
+        with self.db.write() as conn:
+            chosen = set(ids)
+            rows = [r for r in self._unsent(conn) if r.id in chosen and self._idle(r)]
+            return self._take(conn, [r.id for r in rows])
+
+    def _take(self, conn: sqlite3.Connection, ids: list[int]) -> list[QueuedFile]:
+        """Claim the rows for this process (inside the caller's write transaction)."""
+        conn.executemany(
+            "UPDATE send_queue SET state = 'sending', claimed_by = ?, claimed_at = ?,"
+            " claimed_pid = ?, claimed_host = ? WHERE id = ?",
+            [(self.instance_id, self._clock(), os.getpid(), self.host, i) for i in ids],
+        )
+        return [self._get(conn, i) for i in ids]
 
     def _record(self, item: QueuedFile, result: SendResult) -> QueuedFile:
         now = self._clock()
@@ -304,7 +364,8 @@ class SendQueue:
             conn.execute(
                 "UPDATE send_queue SET state = ?, attempts = ?, next_attempt_at = ?,"
                 " last_error = ?, last_status = ?, sent_at = ?, claimed_by = NULL,"
-                " claimed_at = NULL WHERE id = ? AND claimed_by = ?",
+                " claimed_at = NULL, claimed_pid = NULL, claimed_host = NULL"
+                " WHERE id = ? AND claimed_by = ?",
                 (
                     state.value,
                     attempts,
@@ -324,7 +385,7 @@ class SendQueue:
         return row
 
     def _log_sent(self, node: DicomNode, sent: Counter[int]) -> None:
-        if not sent:
+        if not sent or not self.audit_sent:
             return
         with self.db.write() as conn:
             for session_id, count in sent.items():
@@ -361,6 +422,16 @@ class SendQueue:
             conn.execute("SELECT * FROM send_queue WHERE id = ?", (row_id,)).fetchone()
         )
 
+    def _interrupted(self, r: Any) -> bool:
+        """A 'sending' row whose sender is gone: its process ended on this computer, or (on a
+        shared store) it has said nothing for CLAIM_STALE_S."""
+        if r["state"] != QueueState.SENDING.value or r["claimed_by"] == self.instance_id:
+            return False
+        pid, host = r["claimed_pid"], r["claimed_host"]
+        if pid is not None and host == self.host:
+            return not process_alive(int(pid))
+        return r["claimed_at"] is None or r["claimed_at"] < self._clock() - self.claim_stale_s
+
     def _row(self, r: Any) -> QueuedFile:
         return QueuedFile(
             id=r["id"],
@@ -377,4 +448,5 @@ class SendQueue:
             last_status=r["last_status"],
             queued_at=r["queued_at"],
             sent_at=r["sent_at"],
+            interrupted=self._interrupted(r),
         )

@@ -279,6 +279,16 @@ def _v6_backfill(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE UNIQUE INDEX sessions_uid ON sessions (uid)")
 
 
+# -- 7: which process is sending a queued file ------------------------------------------------
+# A row left 'sending' by an app that crashed was taken up again only after 15 minutes, and Retry
+# and Remove skipped it. With the sender's process and host, a claim whose process is gone is
+# known at once to be an interrupted send.
+_V7 = """
+ALTER TABLE send_queue ADD COLUMN claimed_pid INTEGER;
+ALTER TABLE send_queue ADD COLUMN claimed_host TEXT;
+"""
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "patients, sessions, images and plans", _V1),
     Step(2, "amendments and the audit log", _V2, _v2_backfill),
@@ -286,6 +296,7 @@ STEPS: tuple[Step, ...] = (
     Step(4, "editing leases and patient search terms", _V4, _v4_backfill),
     Step(5, "the PACS send queue", _V5),
     Step(6, "session uids, sessions pulled from a PACS, DICOMweb in the queue", _V6, _v6_backfill),
+    Step(7, "who is sending a queued file", _V7),
 )
 LATEST = STEPS[-1].version
 

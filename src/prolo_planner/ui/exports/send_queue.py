@@ -51,6 +51,8 @@ def result_text(row: QueuedFile, now: float) -> str:
         return f"sent {row.sent_at or ''}".strip()
     if row.state is QueueState.FAILED:
         return f"refused: {row.last_error}"
+    if row.interrupted:
+        return "interrupted: the app sending it stopped; it goes again on the next try"
     if row.state is QueueState.SENDING:
         return "sending…"
     if row.attempts:
