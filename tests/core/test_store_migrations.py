@@ -42,6 +42,8 @@ def fill(conn: sqlite3.Connection, version: int) -> None:
     """Rows a store at `version` could hold, written with that version's columns only."""
     x = conn.execute
     x("BEGIN")
+    if version >= 6:  # the rows below name no uid: each session gets its own at the end
+        x("DROP INDEX sessions_uid")
     x(
         "INSERT INTO patients (id, mrn, name, birth_date, sex, weight_kg, created_at) VALUES"
         " (1, 'H-001', 'MÜLLER^Jürgen', '1960-02-29', 'M', 81.5, ?),"
@@ -122,6 +124,8 @@ def fill(conn: sqlite3.Connection, version: int) -> None:
             " 1, 'sending', 0, 1748764800.0, 'f00d', 1748764800.0, '', ?, 'dr_a')",
             ("ef" * 32, T0),
         )
+        x("UPDATE sessions SET uid = lower(hex(randomblob(16)))")
+        x("CREATE UNIQUE INDEX sessions_uid ON sessions (uid)")
     x("COMMIT")
 
 
