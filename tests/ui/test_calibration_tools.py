@@ -100,6 +100,7 @@ def test_the_depth_box_says_where_depth_zero_comes_from_and_sets_it(qtbot, windo
     # The fan found in the pixels gives depth zero: said, not a guess.
     assert "found in the image" in box.summary.text()
     assert box.guess.isHidden()
+    assert "Depth zero at row" in window.metadata.plain_text()  # the details say it too
     # Forget the image's finding (as for a frame grab with no fan): a guess, in amber, offered.
     window.plan.set_source_facts(image_id, ImageFacts(240, 320, 1, window.pane.source.calibration))
     assert not box.guess.isHidden()

@@ -431,6 +431,17 @@ class Calibration:
             text += f", {self.detail}"
         return text
 
+    def file_regions_differ(self, file_calibration: Calibration) -> bool:
+        """Whether this calibration's spacing is not the file's own (a manual one): the probe
+        geometry and skin line in force do not count."""
+
+        def spacing(c: Calibration) -> list[tuple[int, int, int, int, float, float]]:
+            return [(r.x0, r.y0, r.x1, r.y1, r.mm_per_px_x, r.mm_per_px_y) for r in c.regions]
+
+        return self.source is not file_calibration.source or spacing(self) != spacing(
+            file_calibration
+        )
+
     def describe_lines(self) -> list[str]:
         """Every region and note, for the metadata panel and `info`."""
         lines = [self.provenance()]

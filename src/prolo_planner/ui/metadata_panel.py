@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from prolo_planner.core.calibration import Calibration
+from prolo_planner.core.image_calibration import describe_geometry
 from prolo_planner.imaging.source import SourceInfo, SourceKind
 
 #: Shown for a field the file does not record, so a blank is never mistaken for "none".
@@ -105,8 +106,11 @@ def describe_rows(
     image += [(label, text) for label, text in info.extra]
 
     cal = [("In use", "\n".join(calibration.describe_lines()))]
-    if calibration is not file_calibration and calibration != file_calibration:
+    if calibration.file_regions_differ(file_calibration):
         cal.append(("From file", "\n".join(file_calibration.describe_lines())))
+    geometry = describe_geometry(calibration)
+    if geometry:
+        cal.append(("Depth", "\n".join(geometry)))
 
     sections: Rows = [("Patient", patient), ("Study", study)]
     if acquisition:
