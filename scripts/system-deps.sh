@@ -12,7 +12,7 @@ run_pkgs=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-rend
           libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0
           libxkbcommon0 libfontconfig1 libegl1 libgl1 libglib2.0-0 libdbus-1-3 fonts-dejavu-core)
 test_pkgs=(libxkbcommon0 libfontconfig1 libegl1 libgl1 libglib2.0-0 libdbus-1-3
-           fonts-dejavu-core dcmtk dicom3tools orthanc poppler-utils)
+           fonts-dejavu-core dcmtk dicom3tools orthanc orthanc-dicomweb openssl poppler-utils)
 
 missing_pkgs() {
   local p out=()

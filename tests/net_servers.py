@@ -1,5 +1,7 @@
 """Real DICOM servers for the network tests, on loopback with free ports: dcmtk's storescp,
-Debian's Orthanc, and a listener that accepts connections and never answers (a hung PACS).
+Debian's Orthanc (with Debian's DICOMweb plugin when asked), a listener that accepts connections
+and never answers (a hung PACS), and an HTTPS gateway that lets only a bearer token through to
+Orthanc's DICOMweb (what a clinic's reverse proxy or a cloud DICOM store does).
 
 A missing server binary fails the test loudly: `make test` installs them (scripts/system-deps.sh),
 and a network feature must never pass untested because a tool was absent.
@@ -10,10 +12,14 @@ Planner process sending the queue, to be killed mid-send.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import http.client
+import http.server
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -23,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from prolo_planner.net.nodes import DicomNode
+from prolo_planner.net.nodes import AuthKind, DicomNode, DicomWebNode, RetrieveMethod
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUR_AE = "PROLO_TEST"
@@ -127,25 +133,61 @@ class Storescp:
         return found[0]
 
 
+DICOMWEB_PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
+
+
 class Orthanc:
     """Debian's Orthanc with its own small configuration: DICOM and HTTP on loopback, storage
-    in a temporary folder, and our AE title as a known modality (C-FIND and C-GET need one)."""
+    in a temporary folder, and our AE title as a known modality (C-FIND and C-GET need one).
+
+    `dicomweb` loads Debian's DICOMweb plugin (package orthanc-dicomweb) under /dicom-web;
+    `users` ({name: password}) turns on HTTP basic authentication; `modalities` ({AE title:
+    port}) are the workstations it knows (C-MOVE sends to that port); `move_only` refuses them
+    C-GET, as the many PACS that offer only C-MOVE do."""
 
     ae_title = "ORTHANC"
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        dicomweb: bool = False,
+        users: dict[str, str] | None = None,
+        modalities: dict[str, int] | None = None,
+        move_only: bool = False,
+        dicom_port: int | None = None,
+        http_port: int | None = None,
+    ) -> None:
         self.exe = require("Orthanc", "orthanc")
+        if dicomweb and not Path(DICOMWEB_PLUGIN).is_file():
+            pytest.fail(
+                f"{DICOMWEB_PLUGIN} is missing (Debian package orthanc-dicomweb); `make test` "
+                "installs it, or: sudo apt-get install -y orthanc-dicomweb",
+                pytrace=False,
+            )
         self.folder = folder
-        self.dicom_port, self.http_port = free_port(), free_port()
+        self.dicomweb = dicomweb
+        self.users = dict(users or {})
+        self.modalities = dict(modalities or {OUR_AE: free_port()})
+        self.move_only = move_only
+        self.dicom_port, self.http_port = dicom_port or free_port(), http_port or free_port()
         self.proc: subprocess.Popen | None = None
 
     @property
     def node(self) -> DicomNode:
-        return DicomNode("orthanc", self.ae_title, "127.0.0.1", self.dicom_port)
+        retrieve = RetrieveMethod.MOVE if self.move_only else RetrieveMethod.GET
+        return DicomNode("orthanc", self.ae_title, "127.0.0.1", self.dicom_port, retrieve)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/dicom-web"
+
+    def web_node(self, **auth: object) -> DicomWebNode:
+        return DicomWebNode("orthanc-web", self.url, **auth)  # type: ignore[arg-type]
 
     def start(self) -> Orthanc:
         storage = self.folder / "storage"
-        config = {
+        config: dict[str, object] = {
             "Name": "prolo-planner-tests",
             "DicomAet": self.ae_title,
             "DicomPort": self.dicom_port,
@@ -153,9 +195,19 @@ class Orthanc:
             "StorageDirectory": str(storage),
             "IndexDirectory": str(storage),
             "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False,
-            "Plugins": [],
-            "DicomModalities": {"prolo": [OUR_AE, "127.0.0.1", free_port()]},
+            "AuthenticationEnabled": bool(self.users),
+            "RegisteredUsers": self.users,
+            "Plugins": [DICOMWEB_PLUGIN] if self.dicomweb else [],
+            "DicomWeb": {"Enable": self.dicomweb, "Root": "/dicom-web/"},
+            "DicomModalities": {
+                aet.lower(): {
+                    "AET": aet,
+                    "Host": "127.0.0.1",
+                    "Port": port,
+                    "AllowGet": not self.move_only,
+                }
+                for aet, port in self.modalities.items()
+            },
         }
         path = self.folder / "orthanc.json"
         path.write_text(json.dumps(config, indent=2), encoding="utf-8")
@@ -177,10 +229,29 @@ class Orthanc:
         _stop(self.proc)
         self.proc = None
 
-    def rest(self, path: str, data: bytes | None = None) -> object:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=data)
-        with _NO_PROXY.open(request, timeout=5) as answer:
-            return json.loads(answer.read())
+    def rest(self, path: str, data: bytes | None = None, method: str | None = None) -> object:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.http_port}{path}", data=data, method=method
+        )
+        if self.users:
+            name, password = next(iter(self.users.items()))
+            token = base64.b64encode(f"{name}:{password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        with _NO_PROXY.open(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def instance_uids(self) -> set[str]:
+        """The SOP Instance UIDs Orthanc holds."""
+        found = self.rest(
+            "/tools/find", json.dumps({"Level": "Instance", "Query": {}, "Expand": True}).encode()
+        )
+        assert isinstance(found, list)
+        return {str(i["MainDicomTags"]["SOPInstanceUID"]) for i in found}
+
+    def delete_instance(self, sop_instance_uid: str) -> None:
+        found = self.rest("/tools/lookup", sop_instance_uid.encode())
+        assert isinstance(found, list) and found, sop_instance_uid
+        self.rest(f"/instances/{found[0]['ID']}", method="DELETE")
 
     def upload(self, path: Path) -> str:
         """Store a file through the REST API; its Orthanc ID."""
@@ -221,6 +292,83 @@ class SilentPacs:
         self._thread.join(5)
         for c in self.clients:
             c.close()
+
+
+class TokenGateway:
+    """HTTPS in front of Orthanc's HTTP: a self-signed certificate (made with openssl), and only
+    requests with `Authorization: Bearer <token>` are passed on (401 otherwise), as a clinic's
+    reverse proxy or a cloud DICOM store does."""
+
+    def __init__(self, folder: Path, orthanc: Orthanc, token: str) -> None:
+        openssl = require("openssl", "openssl")
+        self.orthanc, self.token = orthanc, token
+        self.cert, key = folder / "gateway.pem", folder / "gateway.key"
+        subprocess.run(
+            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(key), "-out", str(self.cert)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        gateway = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+            def _forward(self) -> None:
+                if self.headers.get("Authorization") != f"Bearer {gateway.token}":
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", "Bearer")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                upstream = http.client.HTTPConnection("127.0.0.1", gateway.orthanc.http_port)
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("authorization", "host", "connection")
+                }
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for k, v in answer.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                upstream.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = int(self.server.server_address[1])
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/dicom-web"
+
+    def node(self, token: str, *, trusted: bool = True) -> DicomWebNode:
+        return DicomWebNode(
+            "gateway",
+            self.url,
+            AuthKind.BEARER,
+            token=token,
+            ca_bundle=str(self.cert) if trusted else "",
+        )
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
 
 
 def _send_due(data_dir: str) -> None:

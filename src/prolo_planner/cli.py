@@ -49,11 +49,13 @@ def _build_parser() -> argparse.ArgumentParser:
     from prolo_planner.commands.echo import add_echo_parser
     from prolo_planner.commands.export import add_export_parser
     from prolo_planner.commands.measure import add_measure_parser
+    from prolo_planner.commands.pull import add_pull_parser
     from prolo_planner.commands.queue import add_queue_parser
     from prolo_planner.commands.send import add_send_parser
 
     add_send_parser(sub)
     add_queue_parser(sub)
+    add_pull_parser(sub)
     add_echo_parser(sub)
     add_export_parser(sub)
     add_measure_parser(sub)
@@ -61,7 +63,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = frozenset(
-    {"gui", "info", "render", "sessions", "demo", "send", "queue", "echo", "export", "measure"}
+    {
+        "gui",
+        "info",
+        "render",
+        "sessions",
+        "demo",
+        "send",
+        "queue",
+        "pull",
+        "echo",
+        "export",
+        "measure",
+    }  # fmt: skip
 )
 
 
@@ -136,6 +150,18 @@ def _run(args: argparse.Namespace) -> int:
             calling_aet=args.calling_aet,
             data_dir=args.data_dir,
             images_only=args.images_only,
+            url=args.url,
+        )
+    if args.command == "pull":
+        from prolo_planner.commands.pull import run_pull
+
+        return run_pull(
+            args.node,
+            args.to,
+            args.url,
+            args.patient,
+            calling_aet=args.calling_aet,
+            data_dir=args.data_dir,
         )
     if args.command == "export":
         from prolo_planner.commands.export import run_export
@@ -168,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "echo":
         from prolo_planner.commands.echo import run_echo
 
-        return run_echo(args.node, args.to, args.calling_aet)
+        return run_echo(args.node, args.to, args.calling_aet, args.url)
     from prolo_planner.ui.app import run_gui
 
     return run_gui(args.files)

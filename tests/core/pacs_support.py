@@ -40,3 +40,55 @@ def plan_fields(plan: Plan) -> dict[str, Any]:
 
 def session_fields(session: Session) -> dict[str, Any]:
     return {name: getattr(session, name) for name in SESSION_FIELDS}
+
+
+# -- a course on the bundled images, of one patient --------------------------------------------
+PHANTOM = {"mrn": "SYN-0001", "name": "PHANTOM^Lumbar", "birth_date": "1970-01-01", "sex": "F"}
+
+
+def phantom_course(repo, today=None):
+    """The demo's three sessions (two signed on the DICOM samples, a draft on the clip with a
+    manual calibration), filed under the patient the sample images name, so every object sent
+    is of one patient. Returns the demo result."""
+    import datetime as dt
+
+    from prolo_planner.store import demo
+
+    made = demo.fill_demo(repo, today=today or dt.date(2026, 3, 14))
+    repo.update_patient(made.patient.id, **PHANTOM)
+    return made
+
+
+def send(data, node_address: str, session_id: int, *extra: str) -> int:
+    from prolo_planner.cli import main
+
+    return main(
+        [
+            "--data-dir",
+            str(data),
+            "send",
+            "--to",
+            node_address,
+            "--session",
+            str(session_id),
+            *extra,
+        ]
+    )
+
+
+def pull(data, *where: str, patient: str = PHANTOM["mrn"], calling: str = "") -> int:
+    from prolo_planner.cli import main
+
+    args = ["--data-dir", str(data), "pull", *where, "--patient", patient]
+    if calling:
+        args += ["--calling-aet", calling]
+    return main(args)
+
+
+def course_of(repo, mrn: str = PHANTOM["mrn"]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every session version of the patient, oldest first, as (session fields, plan fields)."""
+    patient = repo.patient_by_mrn(mrn)
+    assert patient is not None, f"no patient {mrn}"
+    rows = repo.sessions_of(patient.id, include_superseded=True)
+    rows.sort(key=lambda r: (r.session.started_at, r.session.version))
+    return [(session_fields(r.session), plan_fields(repo.load_plan(r.session.id))) for r in rows]

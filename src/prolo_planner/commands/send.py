@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 from prolo_planner.commands.echo import add_node_options, calling_ae_title, chosen_node
-from prolo_planner.net.nodes import DicomNode, NodeError
+from prolo_planner.net.nodes import Node, NodeError
 from prolo_planner.report.session_send import NOT_SENT, session_exports, session_files
 
 
 def add_send_parser(sub: argparse._SubParsersAction) -> None:
-    send = sub.add_parser("send", help="send DICOM files or a session's images to a PACS (C-STORE)")
+    send = sub.add_parser(
+        "send", help="send DICOM files or a session to a PACS (C-STORE, or STOW-RS for DICOMweb)"
+    )
     add_node_options(send)
     send.add_argument(
         "--session",
@@ -38,6 +40,7 @@ def run_send(
     calling_aet: str | None = None,
     data_dir: Path | None = None,
     images_only: bool = False,
+    url: str | None = None,
 ) -> int:
     import tempfile
 
@@ -47,7 +50,7 @@ def run_send(
         print("prolo-planner: send either --session ID or FILE..., not both", file=sys.stderr)
         return 2
     try:
-        node = chosen_node(node_name, to)
+        node = chosen_node(node_name, to, url)
         calling = calling_ae_title(calling_aet)
         skipped: list[str] = []
         names = {p: p.name for p in files}
@@ -66,7 +69,7 @@ def run_send(
 
 
 def _send(
-    node: DicomNode,
+    node: Node,
     calling: str,
     session_id: int | None,
     names: dict[Path, str],

@@ -1,4 +1,5 @@
-"""C-ECHO: does the node answer? The Test button of a DICOM node in the preferences."""
+"""Does the node answer? C-ECHO for a DIMSE node, a QIDO-RS ping for a DICOMweb node: the Test
+button of a node in the preferences and `prolo-planner echo`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from pynetdicom.presentation import build_context
 
 from prolo_planner.net.association import NetError, associate
-from prolo_planner.net.nodes import DicomNode, load_settings
+from prolo_planner.net.nodes import DicomWebNode, Node, load_settings
 from prolo_planner.net.sop_classes import VERIFICATION
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -16,7 +17,7 @@ DEFAULT_TIMEOUT_S = 10.0
 
 @dataclass(frozen=True, slots=True)
 class EchoResult:
-    node: DicomNode
+    node: Node
     ok: bool
     #: What to show: "PACS@10.0.0.5:104 answered in 12 ms", or why it did not.
     message: str
@@ -25,9 +26,14 @@ class EchoResult:
 
 
 def echo(
-    node: DicomNode, *, calling_ae: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
+    node: Node, *, calling_ae: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
 ) -> EchoResult:
-    """Send a C-ECHO to the node. Never raises for a network problem: the result says it."""
+    """Send a C-ECHO to the node (a QIDO-RS ping to a DICOMweb node). Never raises for a network
+    problem: the result says it."""
+    if isinstance(node, DicomWebNode):
+        from prolo_planner.net import dicomweb
+
+        return dicomweb.echo(node, timeout=timeout)
     calling_ae = calling_ae or load_settings().calling_ae_title
     started = time.perf_counter()
     try:

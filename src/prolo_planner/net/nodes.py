@@ -1,8 +1,11 @@
 """The DICOM nodes this workstation talks to, and its own network settings, in a JSON file.
 
-A node is the clinic's PACS (or another workstation): a name the clinician picks, the AE title
-it answers to, its host and port. The file lives in the settings folder, is written atomically
-(a reader never sees half of it) and keeps keys a newer Prolo Planner added.
+A node is the clinic's PACS (or another workstation), by a name the clinician picks: a DIMSE
+node (the AE title it answers to, its host and port, and whether it retrieves with C-GET or
+only C-MOVE) or a DICOMweb node (its base URL, basic or bearer authentication, TLS
+verification with the system's or the clinic's own CA). The file lives in the settings folder,
+is written atomically and readable by the user alone (it may hold a password), and keeps keys a
+newer Prolo Planner added.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 from prolo_planner.files import write_bytes_atomic
 
@@ -24,10 +29,33 @@ SETTINGS_FILE = "dicom-network.json"
 #: The AE title this workstation calls with, until the clinic's PACS administrator gives one.
 DEFAULT_AE_TITLE = "PROLO_PLANNER"
 DEFAULT_RECEIVER_PORT = 11112
+#: Where this workstation listens while a PACS that offers only C-MOVE sends a retrieve.
+DEFAULT_RETRIEVE_PORT = 11113
 AE_TITLE_MAX = 16
 
 _HOST = re.compile(r"^[A-Za-z0-9_.:%-]+$")
-_KNOWN_KEYS = {"format", "format_version", "calling_ae_title", "nodes", "receiver"}
+_KNOWN_KEYS = {
+    "format",
+    "format_version",
+    "calling_ae_title",
+    "nodes",
+    "receiver",
+    "retrieve_port",
+    "retrieve_address",
+}
+
+
+class RetrieveMethod(StrEnum):
+    """How a DIMSE node hands objects back: C-GET on our association, or C-MOVE to us."""
+
+    GET = "c-get"
+    MOVE = "c-move"
+
+
+class AuthKind(StrEnum):
+    NONE = "none"
+    BASIC = "basic"  # user name and password
+    BEARER = "bearer"  # a token (OAuth 2 access token, API key)
 
 
 class NodeError(ValueError):
@@ -74,6 +102,7 @@ class DicomNode:
     ae_title: str
     host: str
     port: int
+    retrieve: RetrieveMethod = RetrieveMethod.GET
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -84,6 +113,12 @@ class DicomNode:
         )
         object.__setattr__(self, "host", check_host(self.host, f"{self.name}: host"))
         check_port(self.port, f"{self.name}: port")
+        try:
+            object.__setattr__(self, "retrieve", RetrieveMethod(self.retrieve))
+        except ValueError:
+            raise NodeError(
+                f"{self.name}: retrieve: c-get or c-move, got {self.retrieve!r}"
+            ) from None
 
     @property
     def address(self) -> str:
@@ -109,7 +144,104 @@ class DicomNode:
         return node if name else dataclasses.replace(node, name=node.address)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ae_title": self.ae_title, "host": self.host, "port": self.port}
+        return {
+            "name": self.name,
+            "ae_title": self.ae_title,
+            "host": self.host,
+            "port": self.port,
+            "retrieve": self.retrieve.value,
+        }
+
+
+def check_url(value: object, where: str = "URL") -> str:
+    """A DICOMweb service's base URL: http or https, with a host; no credentials in it."""
+    if not isinstance(value, str) or not value.strip():
+        raise NodeError(f"{where}: the DICOMweb service's address, e.g. https://pacs/dicom-web")
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NodeError(f"{where}: expected http:// or https:// and a host, got {value!r}")
+    if parts.username or parts.password:
+        raise NodeError(f"{where}: put the user name and password in their own fields")
+    if parts.query or parts.fragment:
+        raise NodeError(f"{where}: the service's base address, without ? or #, got {value!r}")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class DicomWebNode:
+    """A DICOMweb service (QIDO-RS, WADO-RS, STOW-RS under one base URL)."""
+
+    name: str
+    url: str
+    auth: AuthKind = AuthKind.NONE
+    username: str = ""
+    password: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    #: Check the server's TLS certificate (never off for a clinic's PACS outside this machine).
+    verify_tls: bool = True
+    #: A CA certificate file to trust beside the system's (the clinic's own CA).
+    ca_bundle: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise NodeError(f"node name: must not be empty, got {self.name!r}")
+        object.__setattr__(self, "name", self.name.strip())
+        object.__setattr__(self, "url", check_url(self.url, f"{self.name}: URL"))
+        try:
+            object.__setattr__(self, "auth", AuthKind(self.auth))
+        except ValueError:
+            raise NodeError(
+                f"{self.name}: authentication: none, basic or bearer, got {self.auth!r}"
+            ) from None
+        if self.auth is AuthKind.BASIC and not self.username:
+            raise NodeError(f"{self.name}: basic authentication needs a user name")
+        if self.auth is AuthKind.BEARER and not self.token:
+            raise NodeError(f"{self.name}: bearer authentication needs a token")
+        for key in ("username", "password", "token", "ca_bundle"):
+            if not isinstance(getattr(self, key), str):
+                raise NodeError(f"{self.name}: {key}: expected text")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def address(self) -> str:
+        return self.url
+
+    def __str__(self) -> str:
+        return self.url if self.name == self.url else f"{self.name} ({self.url})"
+
+    @classmethod
+    def from_url(cls, url: str) -> DicomWebNode:
+        node = cls("(unnamed)", url)
+        return dataclasses.replace(node, name=node.url)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": "dicomweb",
+            "url": self.url,
+            "auth": self.auth.value,
+            "verify_tls": self.verify_tls,
+        }
+        if self.auth is AuthKind.BASIC:
+            out |= {"username": self.username, "password": self.password}
+        if self.auth is AuthKind.BEARER:
+            out["token"] = self.token
+        if self.ca_bundle:
+            out["ca_bundle"] = self.ca_bundle
+        return out
+
+
+#: Either kind of node: send, the queue, echo and pull take both.
+Node: TypeAlias = DicomNode | DicomWebNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +282,12 @@ class ReceiverSettings:
 @dataclass(frozen=True, slots=True)
 class NetworkSettings:
     calling_ae_title: str = DEFAULT_AE_TITLE
-    nodes: tuple[DicomNode, ...] = ()
+    nodes: tuple[Node, ...] = ()
     receiver: ReceiverSettings = field(default_factory=ReceiverSettings)
+    #: Where this workstation listens while a C-MOVE delivers a retrieve (the PACS must know
+    #: calling_ae_title at this port); only during a pull, only for the PACS's own AE title.
+    retrieve_port: int = DEFAULT_RETRIEVE_PORT
+    retrieve_address: str = "0.0.0.0"
     #: Keys this version does not know, kept so a re-save does not drop them.
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -165,14 +301,22 @@ class NetworkSettings:
                 raise NodeError(f"two DICOM nodes are named {node.name!r}")
             seen.add(node.name.casefold())
 
-    def node(self, name: str) -> DicomNode:
+    def node(self, name: str) -> Node:
         for node in self.nodes:
             if node.name.casefold() == name.strip().casefold():
                 return node
         known = ", ".join(n.name for n in self.nodes) or "none yet"
         raise NodeError(f"no DICOM node named {name!r} (known: {known})")
 
-    def with_node(self, node: DicomNode) -> NetworkSettings:
+    def node_with_url(self, url: str) -> DicomWebNode | None:
+        """The DICOMweb node of that URL (with its credentials), if one is configured."""
+        wanted = check_url(url)
+        for node in self.nodes:
+            if isinstance(node, DicomWebNode) and node.url == wanted:
+                return node
+        return None
+
+    def with_node(self, node: Node) -> NetworkSettings:
         """These settings with `node` added, or replacing the node of the same name."""
         others = [n for n in self.nodes if n.name.casefold() != node.name.casefold()]
         return dataclasses.replace(self, nodes=(*others, node))
@@ -202,12 +346,12 @@ def settings_from_json(data: object, where: str = SETTINGS_FILE) -> NetworkSetti
         raw_nodes = data.get("nodes", [])
         if not isinstance(raw_nodes, list):
             raise NodeError("nodes: expected a list")
-        nodes = []
+        nodes: list[Node] = []
         for i, raw in enumerate(raw_nodes):
             if not isinstance(raw, dict):
                 raise NodeError(f"nodes[{i}]: expected an object")
             try:
-                nodes.append(DicomNode(raw["name"], raw["ae_title"], raw["host"], raw["port"]))
+                nodes.append(_node(raw))
             except KeyError as exc:
                 raise NodeError(f"nodes[{i}]: {exc.args[0]} is missing") from None
             except NodeError as exc:
@@ -224,14 +368,40 @@ def settings_from_json(data: object, where: str = SETTINGS_FILE) -> NetworkSetti
             allowed_calling_ae_titles=tuple(raw_rx.get("allowed_calling_ae_titles", ())),
         )
         extra = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
+        port = data.get("retrieve_port", DEFAULT_RETRIEVE_PORT)
         return NetworkSettings(
             calling_ae_title=data.get("calling_ae_title", DEFAULT_AE_TITLE),
             nodes=tuple(nodes),
             receiver=receiver,
+            retrieve_port=check_port(port, "retrieve_port") if port != 0 else 0,
+            retrieve_address=check_host(data.get("retrieve_address", "0.0.0.0"), "retrieve"),
             extra=MappingProxyType(extra),
         )
     except NodeError as exc:
         raise NodeError(f"{where}: {exc}") from None
+
+
+def _node(raw: dict[str, Any]) -> Node:
+    if raw.get("kind", "dimse") == "dicomweb":
+        return DicomWebNode(
+            raw["name"],
+            raw["url"],
+            raw.get("auth", AuthKind.NONE.value),
+            raw.get("username", ""),
+            raw.get("password", ""),
+            raw.get("token", ""),
+            bool(raw.get("verify_tls", True)),
+            raw.get("ca_bundle", ""),
+        )
+    if raw.get("kind", "dimse") != "dimse":
+        raise NodeError(f"kind: dimse or dicomweb, got {raw.get('kind')!r}")
+    return DicomNode(
+        raw["name"],
+        raw["ae_title"],
+        raw["host"],
+        raw["port"],
+        raw.get("retrieve", RetrieveMethod.GET.value),
+    )
 
 
 def settings_to_json(settings: NetworkSettings) -> dict[str, Any]:
@@ -242,6 +412,8 @@ def settings_to_json(settings: NetworkSettings) -> dict[str, Any]:
         "calling_ae_title": settings.calling_ae_title,
         "nodes": [n.to_json() for n in settings.nodes],
         "receiver": settings.receiver.to_json(),
+        "retrieve_port": settings.retrieve_port,
+        "retrieve_address": settings.retrieve_address,
     }
 
 

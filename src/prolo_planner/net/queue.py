@@ -27,8 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from prolo_planner.files import copy_file_atomic, private_dir
-from prolo_planner.net.nodes import DicomNode
-from prolo_planner.net.send import DEFAULT_TIMEOUT_S, SendResult, read_header, send_files
+from prolo_planner.net.nodes import (
+    DicomNode,
+    DicomWebNode,
+    NetworkSettings,
+    Node,
+    NodeError,
+    load_settings,
+)
+from prolo_planner.net.send import DEFAULT_TIMEOUT_S, SendResult, read_header, send_to
 from prolo_planner.store import audit
 from prolo_planner.store.database import Database
 from prolo_planner.store.image_library import file_sha256
@@ -66,7 +73,7 @@ class Backoff:
 @dataclass(frozen=True, slots=True)
 class QueuedFile:
     id: int
-    node: DicomNode
+    node: Node
     path: Path  # absolute: in the image library or the outbox
     name: str  # the file's name where it was queued from, for messages
     sha256: str
@@ -128,6 +135,9 @@ class SendQueue:
         self.host = this_host()
         self._clock = clock
         self.outbox = db.data_dir / OUTBOX_DIR
+        #: The settings a DICOMweb row finds its credentials in (they are not copied into
+        #: the store): read when needed, so a password changed in the preferences is used.
+        self.settings: Callable[[], NetworkSettings] = load_settings
 
     @classmethod
     def of(cls, repo: Any, **kwargs: Any) -> SendQueue:
@@ -139,7 +149,7 @@ class SendQueue:
     # -- adding and looking ---------------------------------------------------------------------
     def add(
         self,
-        node: DicomNode,
+        node: Node,
         paths: Iterable[Path | str],
         *,
         session_id: int | None = None,
@@ -161,13 +171,17 @@ class SendQueue:
             for path, h in zip(files, headers, strict=True)
         ]
         now, stamp = self._clock(), utc_now()
+        # A DICOMweb node is kept by its name and URL; its credentials stay in the settings.
+        aet = node.ae_title if isinstance(node, DicomNode) else ""
+        url = node.url if isinstance(node, DicomWebNode) else ""
         with self.db.write() as conn:
             ids = [
                 conn.execute(
-                    "INSERT INTO send_queue (node_name, ae_title, host, port, file_path,"
-                    " file_name, sha256, sop_instance_uid, session_id, next_attempt_at,"
-                    " queued_at, queued_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (node.name, node.ae_title, node.host, node.port, rel, name, sha, uid)
+                    "INSERT INTO send_queue (node_name, ae_title, host, port, node_url,"
+                    " file_path, file_name, sha256, sop_instance_uid, session_id,"
+                    " next_attempt_at, queued_at, queued_by)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (node.name, aet, node.host, node.port, url, rel, name, sha, uid)
                     + (session_id, now, stamp, self.who),
                 ).lastrowid
                 for rel, sha, name, uid in rows
@@ -226,10 +240,9 @@ class SendQueue:
     def _deliver(
         self, claimed: list[QueuedFile], progress: DeliveryProgress | None
     ) -> list[QueuedFile]:
-        by_node: dict[tuple[str, str, int], list[QueuedFile]] = {}
+        by_node: dict[str, list[QueuedFile]] = {}
         for item in claimed:
-            key = (item.node.ae_title, item.node.host, item.node.port)
-            by_node.setdefault(key, []).append(item)
+            by_node.setdefault(item.node.address, []).append(item)
         done: list[QueuedFile] = []
         for items in by_node.values():
             sent: Counter[int] = Counter()
@@ -249,7 +262,7 @@ class SendQueue:
                     progress(len(done), len(claimed), row, result)
 
             node = items[0].node
-            send_files(
+            send_to(
                 node,
                 [i.path for i in items],
                 record,
@@ -384,7 +397,7 @@ class SendQueue:
             log.warning("not sent %s to %s: %s", item.name, item.node, result.message)
         return row
 
-    def _log_sent(self, node: DicomNode, sent: Counter[int]) -> None:
+    def _log_sent(self, node: Node, sent: Counter[int]) -> None:
         if not sent or not self.audit_sent:
             return
         with self.db.write() as conn:
@@ -432,10 +445,25 @@ class SendQueue:
             return not process_alive(int(pid))
         return r["claimed_at"] is None or r["claimed_at"] < self._clock() - self.claim_stale_s
 
+    def _node(self, r: Any) -> Node:
+        name = r["node_name"] or "PACS"
+        if not r["node_url"]:
+            return DicomNode(name, r["ae_title"], r["host"], r["port"])
+        try:
+            settings = self.settings()
+            configured = settings.node_with_url(r["node_url"])
+            if configured is None:
+                named = settings.node(name)
+                configured = named if isinstance(named, DicomWebNode) else None
+        except NodeError:
+            configured = None
+        # Renamed or removed in the preferences: still sent, without credentials.
+        return configured or DicomWebNode(name, r["node_url"])
+
     def _row(self, r: Any) -> QueuedFile:
         return QueuedFile(
             id=r["id"],
-            node=DicomNode(r["node_name"] or "PACS", r["ae_title"], r["host"], r["port"]),
+            node=self._node(r),
             path=self.db.data_dir / Path(r["file_path"]),
             name=r["file_name"] or Path(r["file_path"]).name,
             sha256=r["sha256"],

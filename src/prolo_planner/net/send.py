@@ -39,7 +39,7 @@ from prolo_planner.net.association import (
     connection_lost,
     still_open,
 )
-from prolo_planner.net.nodes import DicomNode, load_settings
+from prolo_planner.net.nodes import DicomNode, DicomWebNode, Node, load_settings
 
 DEFAULT_TIMEOUT_S = 30.0
 PLAIN = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
@@ -92,6 +92,23 @@ class FileHeader:
     sop_class: UID
     sop_instance: str
     syntax: UID
+
+
+def send_to(
+    node: Node,
+    paths: Iterable[Path | str],
+    progress: SendProgress | None = None,
+    *,
+    calling_ae: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> list[SendResult]:
+    """Send the files to either kind of node: C-STORE, or STOW-RS for a DICOMweb node. One
+    result per file, in order; never raises for a network problem or a bad file."""
+    if isinstance(node, DicomWebNode):
+        from prolo_planner.net import dicomweb
+
+        return dicomweb.store_files(node, paths, progress, timeout=timeout)
+    return send_files(node, paths, progress, calling_ae=calling_ae, timeout=timeout)
 
 
 def send_files(

@@ -370,6 +370,11 @@ class Repository:
         with self.db.read() as conn:
             return origins.get(conn, session_id)
 
+    def known_sr_uids(self) -> set[str]:
+        """The SRs on a PACS that session versions here were pulled from."""
+        with self.db.read() as conn:
+            return pacs_records.known_sr_uids(conn)
+
     def session_by_uid(self, uid: str) -> Session | None:
         with self.db.read() as conn:
             return pacs_records.session_by_uid(conn, uid)

@@ -1,0 +1,429 @@
+"""Pulling a patient's plans from a PACS into the store, as that patient's sessions.
+
+Find the patient's structured reports on the node; retrieve the ones not already here; read
+each: a Prolo Planner plan with its session record becomes a candidate, another viewer's TID
+1500 report is kept as read-only measurements, anything else (damaged, from a newer Prolo
+Planner, another patient) is named with the reason and skipped. The images of every candidate
+not already in the library are retrieved; a session whose images did not all arrive is named
+and skipped whole, never imported half. The images enter the store through the import door
+(patient matched, a mismatch held back); then each version is filed in its order (store
+pacs_records): new, already here, a later revision of a pulled copy, or a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
+from prolo_planner.export.foreign_report import (
+    ForeignReport,
+    ForeignReportError,
+    read_foreign_report,
+)
+from prolo_planner.export.plan_record import PlanRecord, RecordError, read_record
+from prolo_planner.export.sr_import import is_ours
+from prolo_planner.files import private_dir
+from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.net.nodes import NetworkSettings, Node, load_settings
+from prolo_planner.net.retrieve import InstanceRef, ReportFound
+from prolo_planner.pacs.transport import fetch, find
+from prolo_planner.store import images as store_images
+from prolo_planner.store.dicom_import import patient_fields
+from prolo_planner.store.pacs_records import Filed, PulledSession, PullOutcome
+from prolo_planner.store.records import DicomImport, InvalidValue, Patient, StoreError
+from prolo_planner.store.repository import Repository
+
+log = logging.getLogger(__name__)
+
+#: Called as the pull goes: (steps done, steps in all or 0 when not known yet, what is done).
+PullProgress = Callable[[int, int, str], None]
+
+
+class PullCancelled(Exception):
+    """The clinician pressed Cancel; what was filed before stays, whole."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOnPacs:
+    """A Prolo Planner plan found on the PACS, read from its SR."""
+
+    found: ReportFound
+    record: PlanRecord
+    session: PulledSession
+    #: Who the SR says the patient is.
+    patient_name: str = ""
+    birth_date: str = ""  # DICOM YYYYMMDD
+    sex: str = ""
+
+    @property
+    def label(self) -> str:
+        s = self.session
+        state = "signed" if s.state == "signed" else "draft"
+        return f"session of {s.started_at[:10]}, version {s.version} ({state}, {s.clinician})"
+
+
+@dataclass(slots=True)
+class PullReport:
+    """What a pull did, for the clinician: each version filed, each thing skipped and why."""
+
+    node: str
+    patient_id: str
+    patient: Patient | None = None
+    found: int = 0  # structured reports of the patient on the node
+    filed: list[Filed] = field(default_factory=list)
+    #: Named with the reason: damaged, newer, another patient, images that did not arrive.
+    skipped: list[str] = field(default_factory=list)
+    #: Other viewers' TID 1500 reports, shown read-only.
+    foreign: list[ForeignReport] = field(default_factory=list)
+    #: Reports whose version was pulled before: not retrieved again.
+    pulled_before: int = 0
+    #: Images filed by the pull (already-present ones are not retrieved again).
+    images: int = 0
+    cancelled: bool = False
+
+    def count(self, outcome: PullOutcome) -> int:
+        return sum(1 for f in self.filed if f.outcome is outcome)
+
+    @property
+    def conflicts(self) -> list[Filed]:
+        return [f for f in self.filed if f.outcome is PullOutcome.CONFLICT]
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.found} report(s) of patient {self.patient_id} on {self.node}",
+            f"{self.count(PullOutcome.NEW)} session version(s) new",
+            f"{self.count(PullOutcome.UPDATED)} updated",
+            f"{self.count(PullOutcome.ALREADY_HERE) + self.pulled_before} already here",
+        ]
+        if self.conflicts:
+            parts.append(f"{len(self.conflicts)} CONFLICT(S) to resolve")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        if self.foreign:
+            parts.append(f"{len(self.foreign)} report(s) of other viewers (read-only)")
+        if self.cancelled:
+            parts.append("cancelled")
+        return "; ".join(parts)
+
+
+def find_plans(
+    node: Node, patient_id: str, settings: NetworkSettings | None = None
+) -> list[ReportFound]:
+    """The patient's structured reports on the node (ours and other viewers'), oldest first."""
+    return find(node, exact_patient_id(patient_id), settings or load_settings())
+
+
+def exact_patient_id(patient_id: str) -> str:
+    text = (patient_id or "").strip()
+    if not text:
+        raise ValueError("a patient ID is needed to look for plans on the PACS")
+    if any(c in text for c in "*?\\") or len(text) > 64:
+        raise ValueError(f"patient ID {patient_id!r}: one exact ID, without * ? or \\")
+    return text
+
+
+def pull(
+    repo: Repository,
+    node: Node,
+    patient_id: str,
+    *,
+    settings: NetworkSettings | None = None,
+    progress: PullProgress | None = None,
+    cancel: threading.Event | None = None,
+    found: Sequence[ReportFound] | None = None,
+) -> PullReport:
+    """Pull the patient's plans from the node into the store. Raises NetError when the node
+    cannot be reached at all; everything else is in the report."""
+    settings = settings or load_settings()
+    patient_id = exact_patient_id(patient_id)
+    report = PullReport(str(node), patient_id)
+
+    def step(done: int, total: int, what: str) -> None:
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            raise PullCancelled
+        if progress is not None:
+            progress(done, total, what)
+
+    work = Path(tempfile.mkdtemp(prefix=".pull-", dir=private_dir(repo.data_dir)))
+    try:
+        step(0, 0, f"finding plans of {patient_id} on {node}")
+        reports = list(found) if found is not None else find(node, patient_id, settings)
+        report.found = len(reports)
+        known = repo.known_sr_uids()
+        wanted = [r for r in reports if r.ref.sop_instance_uid not in known]
+        already = report.pulled_before = len(reports) - len(wanted)
+        total = max(1, len(wanted)) * 2
+        step(0, total, f"retrieving {len(wanted)} report(s) ({already} pulled before)")
+        got = fetch(
+            node,
+            [r.ref for r in wanted],
+            work / "reports",
+            settings,
+            progress=lambda n, _t: step(n, total, "retrieving reports"),
+            cancel=cancel,
+        )
+        if got.cancelled:
+            raise PullCancelled
+        plans = _read_reports(wanted, got.files, got.missing, patient_id, report)
+        plans = _same_patient(repo, plans, report)
+        _pull_images(repo, node, plans, work / "images", settings, report, step, cancel)
+    except PullCancelled:
+        report.cancelled = True
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+# -- the reports ----------------------------------------------------------------------------------
+def _read_reports(
+    wanted: Sequence[ReportFound],
+    files: dict[str, Path],
+    missing: dict[str, str],
+    patient_id: str,
+    report: PullReport,
+) -> list[PlanOnPacs]:
+    plans: list[PlanOnPacs] = []
+    for found in wanted:
+        uid = found.ref.sop_instance_uid
+        name = _name(found)
+        path = files.get(uid)
+        if path is None:
+            report.skipped.append(f"{name}: not retrieved ({missing.get(uid, 'not sent')})")
+            continue
+        try:
+            ds = pydicom.dcmread(path)
+        except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
+            report.skipped.append(f"{name}: damaged, cannot be read as DICOM ({exc})")
+            continue
+        if str(ds.get("PatientID", "")) != patient_id:
+            report.skipped.append(f"{name}: belongs to patient {ds.get('PatientID', '?')}")
+            continue
+        if not is_ours(ds):
+            try:
+                report.foreign.append(read_foreign_report(ds))
+            except ForeignReportError as exc:
+                report.skipped.append(
+                    f"{name}: another viewer's report that cannot be read ({exc})"
+                )
+            continue
+        try:
+            record = read_record(ds)
+        except RecordError as exc:
+            report.skipped.append(f"{name}: {exc}")
+            continue
+        if record is None:
+            report.skipped.append(
+                f"{name}: a Prolo Planner report without its session record (made by an early "
+                "version, or the PACS dropped private elements): not imported, it would be half"
+            )
+            continue
+        if record.session is None:
+            report.skipped.append(f"{name}: a plan exported outside a session (a plan file)")
+            continue
+        try:
+            session = _pulled(record, ds, found)
+        except (InvalidValue, KeyError, TypeError, ValueError) as exc:
+            report.skipped.append(f"{name}: its session record is damaged ({exc})")
+            continue
+        plans.append(
+            PlanOnPacs(
+                found,
+                record,
+                session,
+                str(ds.get("PatientName", "")),
+                str(ds.get("PatientBirthDate", "")),
+                str(ds.get("PatientSex", "")),
+            )
+        )
+    return plans
+
+
+def _name(found: ReportFound) -> str:
+    when = found.content_date
+    when = f"{when[:4]}-{when[4:6]}-{when[6:8]}" if len(when) == 8 else "no date"
+    what = found.series_description or found.manufacturer or "report"
+    return f"{what} of {when} (SR {found.ref.sop_instance_uid})"
+
+
+def _pulled(record: PlanRecord, ds: Dataset, found: ReportFound) -> PulledSession:
+    s = dict(record.session or {})
+    pulled = PulledSession(
+        uid=str(s["uid"]),
+        version=int(s.get("version", record.plan_version)),
+        started_at=str(s["started_at"]),
+        amends_uid=str(s.get("amends") or ""),
+        region=str(s.get("region", "")),
+        side=str(s.get("side", "unspecified")),
+        clinician=str(s.get("clinician", "")),
+        pain_before=s.get("pain_before"),
+        pain_after=s.get("pain_after"),
+        notes=str(s.get("notes", "")),
+        state=str(s.get("state", "draft")),
+        signed_at=s.get("signed_at"),
+        signed_by=s.get("signed_by"),
+        sr_instance_uid=found.ref.sop_instance_uid,
+        sr_series_uid=found.ref.series_instance_uid,
+        sr_study_uid=found.ref.study_instance_uid,
+        plan_digest=record.plan_digest,
+        made_at=_made_at(ds),
+    )
+    return pulled.checked()
+
+
+def _made_at(ds: Dataset) -> str:
+    date, time = str(ds.get("ContentDate", "")), str(ds.get("ContentTime", ""))
+    if len(date) != 8 or not date.isdigit():
+        return ""
+    time = (time.split(".")[0] + "000000")[:6]
+    try:
+        return _dt.datetime.strptime(date + time, "%Y%m%d%H%M%S").isoformat()
+    except ValueError:
+        return ""
+
+
+def _same_patient(
+    repo: Repository, plans: list[PlanOnPacs], report: PullReport
+) -> list[PlanOnPacs]:
+    """The store's patient of that ID (created from the first report if new); reports whose
+    patient's name or birth date differ from the store's are held back, never merged."""
+    if not plans:
+        report.patient = repo.patient_by_mrn(report.patient_id)
+        return []
+    patient = repo.patient_by_mrn(report.patient_id)
+    kept: list[PlanOnPacs] = []
+    for plan in plans:
+        facts = _facts(plan)
+        if patient is None:
+            fields = patient_fields(facts)
+            weight = plan.record.plan.patient_weight_kg
+            patient = repo.create_patient(
+                fields["mrn"],
+                fields["name"],
+                fields["birth_date"],
+                fields["sex"],
+                weight,
+                who=None,
+            )
+        differences = store_images.differences(patient, facts)
+        if differences:
+            report.skipped.append(
+                f"{plan.label}: held back, its patient does not match the store's "
+                f"{patient.display_name} ({patient.mrn}): " + "; ".join(differences)
+            )
+            continue
+        kept.append(plan)
+    report.patient = patient
+    return kept
+
+
+def _facts(plan: PlanOnPacs) -> store_images.FileFacts:
+    return store_images.FileFacts(
+        kind="dicom",
+        patient_id=plan.found.patient_id,
+        patient_name=plan.patient_name or plan.found.patient_name,
+        birth_date=plan.birth_date,
+        sex=plan.sex,
+    )
+
+
+# -- the images and the filing --------------------------------------------------------------------
+def _pull_images(
+    repo: Repository,
+    node: Node,
+    plans: list[PlanOnPacs],
+    folder: Path,
+    settings: NetworkSettings,
+    report: PullReport,
+    step: Callable[[int, int, str], None],
+    cancel: threading.Event | None,
+) -> None:
+    needed: dict[str, InstanceRef] = {}
+    for plan in plans:
+        for im in plan.record.images:
+            needed[im.sop_instance_uid] = InstanceRef(
+                im.study_instance_uid, im.series_instance_uid, im.sop_instance_uid
+            )
+    here = repo.images_with_uids(needed)
+    missing_refs = [ref for uid, ref in needed.items() if uid not in here]
+    total = len(missing_refs) + len(plans)
+    step(0, total, f"retrieving {len(missing_refs)} image(s) ({len(here)} already here)")
+    got = fetch(
+        node,
+        missing_refs,
+        folder,
+        settings,
+        progress=lambda n, _t: step(n, total, "retrieving images"),
+        cancel=cancel,
+    )
+    if got.cancelled:
+        raise PullCancelled
+    imported: dict[str, DicomImport] = {}
+    problems: dict[str, str] = dict(got.missing)
+    for uid, path in got.files.items():
+        try:
+            imported[uid] = admit_image(repo, path)
+        except (ImageLoadError, StoreError) as exc:
+            problems[uid] = str(exc)
+    report.images = sum(1 for i in imported.values() if i.mismatch is None)
+    stored = {**here, **{uid: i.image for uid, i in imported.items() if i.mismatch is None}}
+    for uid, i in imported.items():
+        if i.mismatch is not None:
+            problems[uid] = f"held back: {i.mismatch}"
+    done = len(missing_refs)
+    for plan in sorted(plans, key=lambda p: (p.session.version, p.session.made_at)):
+        done += 1
+        step(done, total, f"filing {plan.label}")
+        absent = [
+            f"{im.name} ({problems.get(im.sop_instance_uid, 'not retrieved')})"
+            for im in plan.record.images
+            if im.sop_instance_uid not in stored
+        ]
+        if absent:
+            report.skipped.append(
+                f"{plan.label}: {len(absent)} of {len(plan.record.images)} image(s) did not "
+                "arrive, so it was not imported (nothing half): " + "; ".join(absent)
+            )
+            continue
+        assert report.patient is not None
+        plan_here = _plan_on(plan, stored)
+        pulled = replace(plan.session, node=str(node))
+        try:
+            report.filed.append(repo.file_pulled(report.patient.id, pulled, plan_here))
+        except StoreError as exc:
+            report.skipped.append(f"{plan.label}: {exc}")
+
+
+def admit_image(repo: Repository, path: Path) -> DicomImport:
+    """Every image a pull brings enters the store here, through the store's DICOM import with
+    its patient check (matched by ID; another name or birth date is held back). The seam where
+    issue 10's one door for images will take over."""
+    return repo.import_dicom(path)
+
+
+def _plan_on(plan: PlanOnPacs, stored: dict) -> Plan:
+    """The record's plan with each image pointing at its copy in this store's library."""
+    by_image = {im.image_id: im for im in plan.record.images}
+    images: list[ImagePlan] = []
+    for im in plan.record.plan.images:
+        here = stored[by_image[im.id].sop_instance_uid]
+        ref = ImageRef(
+            path=str(here.library_path),
+            sop_instance_uid=by_image[im.id].sop_instance_uid,
+            sha256=here.sha256,
+            frame_count=im.ref.frame_count,
+            extra=im.ref.extra,
+        )
+        images.append(replace(im, ref=ref))
+    return plan.record.plan.with_images(images)
