@@ -330,6 +330,10 @@ class TokenGateway:
                     for k, v in self.headers.items()
                     if k.lower() not in ("authorization", "host", "connection")
                 }
+                if gateway.orthanc.users:  # the gateway's own account on Orthanc
+                    name, password = next(iter(gateway.orthanc.users.items()))
+                    basic = base64.b64encode(f"{name}:{password}".encode()).decode()
+                    headers["Authorization"] = f"Basic {basic}"
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 answer = upstream.getresponse()
                 data = answer.read()

@@ -54,7 +54,11 @@ def client(node: DicomWebNode, timeout: float = DEFAULT_TIMEOUT_S) -> DICOMwebCl
     session.verify = node.ca_bundle or node.verify_tls
     if node.host in ("127.0.0.1", "localhost", "::1"):
         session.trust_env = False  # a machine-wide http_proxy must not be asked for loopback
-    return DICOMwebClient(node.url, session=session, timeout=timeout)
+    web = DICOMwebClient(node.url, session=session, timeout=timeout)
+    # No retries inside a request (dicomweb-client's default waits up to half a minute): the
+    # queue has its own back-off, and a pull says at once that the node is down.
+    web.set_http_retry_params(retry=False)
+    return web
 
 
 def problem(node: DicomWebNode, exc: BaseException, doing: str) -> NetError:

@@ -293,7 +293,18 @@ def _get(
                     assoc.abort()
                     return
                 if "Status" not in status:
-                    raise connection_lost(node, assoc, "sending the objects")
+                    # What a PACS that offers only C-MOVE does with a C-GET (Orthanc aborts).
+                    lost = connection_lost(node, assoc, "sending the objects (C-GET)")
+                    raise NetError(
+                        f"{lost}; if it offers only C-MOVE, set the node to retrieve with "
+                        "C-MOVE in the DICOM nodes",
+                        retryable=lost.retryable,
+                    )
+                if int(status.Status) == 0x0124 or int(status.Status) & 0xFF00 == 0xA900:
+                    raise NetError(
+                        f"{node.address} refused C-GET (status 0x{int(status.Status):04X}); "
+                        "if it offers only C-MOVE, set the node to retrieve with C-MOVE"
+                    )
                 _judge(node, status, uids, got)
 
 
