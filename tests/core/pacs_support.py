@@ -43,19 +43,20 @@ def session_fields(session: Session) -> dict[str, Any]:
 
 
 # -- a course on the bundled images, of one patient --------------------------------------------
-PHANTOM = {"mrn": "SYN-0001", "name": "PHANTOM^Lumbar", "birth_date": "1970-01-01", "sex": "F"}
+#: The demo patient, whom the lumbar sample images name (tests/synthetic/scanner.py).
+PHANTOM = {"mrn": "DEMO-0001", "name": "DEMO^Alex", "birth_date": "1971-05-20", "sex": "O"}
 
 
 def phantom_course(repo, today=None):
     """The demo's three sessions (two signed on the DICOM samples, a draft on the clip with a
-    manual calibration), filed under the patient the sample images name, so every object sent
-    is of one patient. Returns the demo result."""
+    manual calibration), of the one patient the sample images name, so every object sent is of
+    one patient. Returns the demo result."""
     import datetime as dt
 
     from prolo_planner.store import demo
 
     made = demo.fill_demo(repo, today=today or dt.date(2026, 3, 14))
-    repo.update_patient(made.patient.id, **PHANTOM)
+    assert made.patient.mrn == PHANTOM["mrn"] and made.patient.name == PHANTOM["name"]
     return made
 
 

@@ -158,4 +158,4 @@ def test_a_plan_file_exports_without_a_store_and_its_texts_are_reviewed(
     # Plain: the plan file's own name and the image's patient.
     assert export(["--plan", str(path), "--format", "sc", "--out", str(tmp_path / "c")], data) == 0
     (sc,) = (tmp_path / "c").iterdir()
-    assert sc.name == "knee_sc1.dcm" and pydicom.dcmread(sc).PatientID == "SYN-0001"
+    assert sc.name == "knee_sc1.dcm" and pydicom.dcmread(sc).PatientID == "DEMO-0001"

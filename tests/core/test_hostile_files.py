@@ -212,7 +212,7 @@ def test_the_library_does_not_file_a_truncated_cine(tmp_path: Path) -> None:
         patient = repo.create_patient("PP-0001", "Test^Synthetic")
         session = repo.create_session(patient.id)
         with pytest.raises(ImageLoadError, match="truncated: .* not filed; import a whole copy"):
-            repo.import_dicom(path, session.id)
+            repo.admit(path, session.id)
         assert repo.images_of(session.id) == []
 
 

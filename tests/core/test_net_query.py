@@ -10,7 +10,7 @@ from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, generate_uid
 from prolo_planner.net.association import NetError
 from prolo_planner.net.query import fetch_study, find_studies
 from prolo_planner.net.send import send_files
-from prolo_planner.store.records import AuditAction
+from prolo_planner.store.records import Admitted, AuditAction
 from prolo_planner.store.repository import Repository
 from tests.conftest import pydicom_file
 from tests.net_servers import OUR_AE
@@ -122,9 +122,21 @@ def test_get_into_a_session_of_another_patient_is_held_not_filed(pacs, tmp_path)
         result = fetch_study(
             orthanc.node, cine.StudyInstanceUID, repo, session_id=session.id, calling_ae=OUR_AE
         )
-        (held,) = result.imported
-        assert held.mismatch is not None and held.patient is None
+        (held,) = result.admitted
+        assert result.imported == ()
+        assert held.state is Admitted.HELD
+        assert held.reasons[0] == "patient ID 204 in the file, H-1 in the session"
         assert repo.images_of(session.id) == []
+        (listed,) = repo.held_images(session.id)
+        assert listed.origin == "PACS retrieve"
+        # The session's own patient's study goes in.
+        pla = repo.create_patient("204", "PLA")
+        hers = repo.create_session(pla.id)
+        again = fetch_study(
+            orthanc.node, cine.StudyInstanceUID, repo, session_id=hers.id, calling_ae=OUR_AE
+        )
+        assert [a.state for a in again.admitted] == [Admitted.ATTACHED]
+        assert [i.sop_instance_uid for i in repo.images_of(hers.id)] == [cine.SOPInstanceUID]
 
 
 def test_an_unknown_study_or_an_unknown_caller_is_reported(pacs, tmp_path):

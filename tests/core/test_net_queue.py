@@ -43,7 +43,7 @@ def test_a_down_pacs_is_retried_with_backoff_until_it_is_up(tmp_path):
     repo = Repository.open(tmp_path / "data")
     patient = repo.create_patient("204", "PLA")
     session = repo.create_session(patient.id)
-    cine = repo.import_dicom(pydicom_file(US_CINE), session.id).image
+    cine = repo.admit(pydicom_file(US_CINE), session.id).image
     queue = _queue(repo)
     (item,) = queue.add(server.node, [cine.library_path], session_id=session.id)
     assert item.state is QueueState.WAITING and item.path == cine.library_path

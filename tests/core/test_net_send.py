@@ -208,8 +208,9 @@ def test_send_command_with_a_session(storescp_jpeg, tmp_path, capsys, monkeypatc
     with Repository.open(data) as repo:
         patient = repo.create_patient("204", "PLA")
         session = repo.create_session(patient.id, region="knee")
-        cine = repo.import_dicom(pydicom_file(US_CINE), session.id)
-        repo.import_image(still, session.id)
+        cine = repo.admit(pydicom_file(US_CINE), session.id)
+        asked = repo.admit(still, session.id)  # names nobody: the clinician says it is PLA's
+        repo.confirm_unidentified(session.id, asked.image.sha256, True)
     argv = ["--data-dir", str(data), "send", "--to", storescp_jpeg.node.address]
     assert main([*argv, "--session", str(session.id)]) == 0
     out = capsys.readouterr().out

@@ -69,7 +69,7 @@ def test_a_sample_exists_for_every_version_and_each_loads():
     versions = sorted(
         json.loads(p.read_text())["format_version"] for p in SAMPLES.glob("plan-*.json")
     )
-    assert versions == ["0.9", "1.0", PLAN_FORMAT_VERSION]
+    assert versions == ["0.9", "1.0", "1.1", PLAN_FORMAT_VERSION]
     for path in SAMPLES.glob("plan-*.json"):
         loaded = read_plan_file(path)
         assert path.name == f"plan-{loaded.format_version}.json"
@@ -265,7 +265,7 @@ def test_a_newer_major_is_refused_and_a_newer_minor_is_read(tmp_path: Path):
         (lambda d: d.update(format="labelme"), 'not a Prolo Planner plan (format "labelme"'),
         (
             lambda d: d.update(format_version=1.0),
-            "format_version: expected text like '1.1', got 1.0",
+            "format_version: expected text like '1.2', got 1.0",
         ),
         (
             lambda d: d.update(format_version="0.5"),
@@ -592,6 +592,18 @@ def test_the_1_1_sample_carries_the_clinicians_probe_setting():
     assert plan.images[1].probe is None
     # 1.0 had no probe key: its images read as "as found".
     assert all(im.probe is None for im in load_plan(SAMPLES / "plan-1.0.json").images)
+
+
+def test_the_1_2_sample_names_its_images_as_the_clinician_knows_them():
+    plan = load_plan(SAMPLES / "plan-1.2.json")
+    assert [im.ref.name for im in plan.images] == [
+        "lumbar long axis (scanner).dcm",
+        "lumbar short axis (cine).mp4",
+    ]
+    assert plan.images[0].ref.title == "lumbar long axis (scanner).dcm"
+    # Before 1.2 an image is named by its path.
+    older = load_plan(SAMPLES / "plan-1.1.json").images[0].ref
+    assert older.name == "" and older.title == "lumbar_long_axis.dcm"
 
 
 def test_the_format_document_names_every_field_type_and_value():

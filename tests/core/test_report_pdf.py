@@ -106,7 +106,7 @@ def test_patient_session_pain_and_signature(report) -> None:
     _, _, path, _, _ = report
     flat = " ".join(pdf_text(path, layout=False).split())
     assert "Prolotherapy session report" in flat
-    assert "PHANTOM, Lumbar" in flat and "SYN-0001" in flat and "1970-01-01" in flat
+    assert "DEMO, Alex" in flat and "DEMO-0001" in flat and "1971-05-20" in flat
     assert "Weight 70 kg" in flat  # the plan's weight, which its mg/kg checks used
     assert "Session #2, 2024-03-14: before 4, after 2 (this session)" in flat
     assert "Session #1, 2024-02-20: before 6, after 4" in flat
@@ -176,6 +176,6 @@ def test_a_deidentified_report_names_nobody(tmp_path: Path) -> None:
         header = ReportHeader.from_dataset(ds, s.plan.title).deidentified(key)
         write_report(report_content(images, header), tmp_path / "anon.pdf")
     flat = " ".join(pdf_text(tmp_path / "anon.pdf", layout=False).split())
-    for identifier in ("PHANTOM", "SYN-0001", "1970-01-01", "2024-03-14", "pepper"):
+    for identifier in ("DEMO", "Alex", "DEMO-0001", "1971-05-20", "2024-03-14", "pepper"):
         assert identifier not in flat
     assert f"ANON-{header.pseudonym}" in flat and "De-identified for teaching" in flat

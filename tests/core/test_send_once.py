@@ -111,8 +111,10 @@ def test_a_palette_colour_session_sends_what_it_can_and_says_what_not(
     monkeypatch.setattr(paths, "_data_dir_override", None)
     data = tmp_path / "cx50"
     with Repository.open(data) as repo:
-        stored = repo.import_image(pydicom_file("OBXXXX1A.dcm"))
-        patient = repo.create_patient("CX50-1", "PALETTE^Patient", "1960-01-01", "F", 60.0)
+        # The file's own patient (ID 11-05-25-142825, OB): a session holds one patient's images.
+        filed = repo.import_dicom(pydicom_file("OBXXXX1A.dcm"))
+        stored, patient = filed.image, filed.patient
+        repo.update_patient(patient.id, weight_kg=60.0)
         session = repo.create_session(patient.id, region="hip", side=Side.RIGHT)
         image = ImagePlan(repo.image_ref(stored), region="hip", side=Side.RIGHT)
         target = Target(image.id, Point(400, 300), name="Iliofemoral ligament")

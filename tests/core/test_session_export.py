@@ -19,7 +19,7 @@ from prolo_planner.core.acknowledged import (
     with_acknowledged,
 )
 from prolo_planner.core.geometry import Point
-from prolo_planner.core.plan import NeedlePath
+from prolo_planner.core.plan import ImagePlan, ImageRef, NeedlePath, Plan
 from prolo_planner.export.deidentify import PseudonymKey
 from prolo_planner.export.errors import ExportError
 from prolo_planner.export.patient_study import PatientStudy
@@ -31,6 +31,7 @@ from prolo_planner.report.session_export import ExportFormat, export_session, pa
 from prolo_planner.store import demo
 from prolo_planner.store.records import AuditAction
 from prolo_planner.store.repository import Repository
+from tests.conftest import SAMPLE_IMAGES, pydicom_file
 from tests.core.export_support import PRIVATE_SCHEME_WARNING, assert_dciodvfy_clean
 from tests.core.test_report_pdf import pdf_pages, pdf_text
 
@@ -261,6 +262,44 @@ def test_a_session_without_a_plan_is_refused(store, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match=f"session #{empty.id} has no plan to export"):
         export_session(repo, empty.id, ["pdf"], tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_that_would_mix_patients_is_refused_and_writes_nothing(
+    store, tmp_path: Path
+) -> None:
+    """Issue 10: a PNG and PDF headed DEMO with PLA's image. Behind the session's door, the
+    export itself refuses a plan whose images name another patient (a plan that got one by a
+    way round the door: here written straight into the store)."""
+    repo, result = store
+    session = repo.create_session(result.patient.id, region="lumbar_spine")
+    stranger = repo.import_image(pydicom_file("examples_ybr_color.dcm"))  # SonoSite: PLA, 204
+    ours = repo.load_plan(result.sessions[1].id).images[0]
+    theirs = ImagePlan(repo.image_ref(stranger), key_frames=(0,))
+    repo.save_plan(session.id, Plan((ours, theirs)))
+    out = tmp_path / "out"
+    with pytest.raises(ExportError) as refused:
+        export_session(repo, session.id, ALL, out)
+    assert str(refused.value) == (
+        f"session #{session.id} not exported: its plan mixes patients. examples_ybr_color.dcm "
+        f"is PLA (ID 204): patient ID 204 in the file, DEMO-0001 in session #{session.id}; name "
+        f"PLA in the file, DEMO^Alex in session #{session.id}. Take the image out of the plan "
+        "(or export it from its own patient's session)."
+    )
+    assert not out.exists() or list(out.iterdir()) == []
+    # The patient's own images alone export.
+    repo.save_plan(session.id, Plan((ours,)))
+    assert export_session(repo, session.id, ["png"], out)
+
+
+def test_a_plan_file_of_two_patients_is_refused(tmp_path: Path) -> None:
+    from prolo_planner.report.session_export import export_plan_file
+    from prolo_planner.store.plan_file import save_plan
+
+    lumbar = ImagePlan(ImageRef(str(SAMPLE_IMAGES / "lumbar_long_axis_rgb.dcm")))
+    hip = ImagePlan(ImageRef(str(SAMPLE_IMAGES / "hip_anterior_cine_ybr422_jpeg.dcm")))
+    path = save_plan(tmp_path / "two.prolo.json", Plan((lumbar, hip)))
+    with pytest.raises(ExportError, match="two.prolo.json not exported: its plan mixes"):
+        export_plan_file(path, ["png"], tmp_path / "out")
 
 
 def test_acknowledgements_are_kept_by_the_store_and_shown(store, tmp_path: Path) -> None:

@@ -187,3 +187,29 @@ def test_demo_honours_prolo_planner_home(private_home, capsys):
     assert run_demo() == 0
     assert str(private_home / "data") in capsys.readouterr().out
     assert (private_home / "data" / "prolo-planner.sqlite3").is_file()
+
+
+def test_the_demo_is_one_patient_its_images_name_and_the_store_files_them_under(filled):
+    """Every DICOM image of the demo names the demo patient (header and burned-in banner come
+    from the same generator); the clip names nobody and was confirmed as theirs; nothing is
+    held back, and every image of every session is linked to it."""
+    repo, result = filled
+    patient = result.patient
+    for session in result.sessions:
+        assert repo.held_images(session.id) == []
+        for stored in repo.images_of(session.id):
+            if stored.kind == "dicom":
+                # Worked out by hand from store/demo.py's constants, not from the code under test.
+                assert (stored.file_patient_id, stored.file_patient_name) == (
+                    "DEMO-0001",
+                    "DEMO^Alex",
+                )
+                assert stored.file_birth_date == "19710520"
+            else:
+                assert stored.file_patient_id == "" and stored.patient_id == patient.id
+    clip = next(i for i in repo.images_of(result.sessions[2].id) if i.kind == "video")
+    confirmed = [e.detail for e in repo.audit_log(session_id=result.sessions[2].id)]
+    assert any(d.startswith(f"{clip.name}: names no patient; confirmed") for d in confirmed)
+    # The generator makes the lumbar exams for the demo patient, by the demo's own constants.
+    for exam in (lumbar_exam(), lumbar_dual_view_exam()):
+        assert (exam.patient.patient_id, exam.patient.name) == (demo.DEMO_MRN, demo.DEMO_NAME)

@@ -1,4 +1,5 @@
-"""The image library and DICOM import: copies by content, private files, patient matching."""
+"""The image library and DICOM import: copies by content, private files, patient matching.
+The door of a session (admission) has its own tests: test_store_admission.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydicom import dcmread
 
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.store.image_library import ImageLibrary
-from prolo_planner.store.records import AuditAction, InvalidValue
+from prolo_planner.store.records import Admitted, AuditAction, InvalidValue
 from prolo_planner.store.repository import Repository
 from tests.conftest import SAMPLE_IMAGES, pydicom_file
 from tests.core.store_support import make_plan
@@ -85,11 +86,13 @@ def test_a_plan_keeps_its_image_when_the_original_goes(repo, tmp_path):
     shutil.copyfile(SAMPLE_IMAGES / "lumbar_long_axis_clip.mp4", source)
     patient = repo.create_patient("P-1", "TEST^Pat")
     session = repo.create_session(patient.id)
-    stored = repo.import_image(source, session.id)  # a video attaches to the session named
+    asked = repo.admit(source, session.id)  # a video names nobody: the clinician says whose
+    assert asked.state is Admitted.UNIDENTIFIED and repo.images_of(session.id) == []
+    stored = repo.confirm_unidentified(session.id, asked.image.sha256, True).image
     assert stored.kind == "video" and stored.frame_count == 50
     assert repo.images_of(session.id) == [stored]
     plan = make_plan(str(stored.library_path), sha256=stored.sha256)
-    repo.save_plan(session.id, repo.adopt_images(session.id, plan))
+    repo.save_plan(session.id, plan)
     source.unlink()
     (image,) = repo.load_plan(session.id).images
     assert image.ref.path == str(stored.library_path)
@@ -102,9 +105,9 @@ def test_a_plan_keeps_its_image_when_the_original_goes(repo, tmp_path):
 
 
 def test_a_moved_data_folder_still_finds_its_images(repo, tmp_path):
-    patient = repo.create_patient("P-1", "TEST^Pat")
+    patient = repo.create_patient("4MR1", "CompressedSamples^MR1")
     session = repo.create_session(patient.id)
-    stored = repo.import_image(pydicom_file(MR), session.id)
+    stored = repo.admit(pydicom_file(MR), session.id).image
     repo.save_plan(session.id, make_plan(str(stored.library_path), sha256=stored.sha256))
     repo.db.checkpoint()
     repo.close()
@@ -117,27 +120,26 @@ def test_a_moved_data_folder_still_finds_its_images(repo, tmp_path):
 
 
 def test_an_image_is_found_again_by_content_when_its_path_is_gone(repo, tmp_path):
-    patient = repo.create_patient("P-1", "TEST^Pat")
+    patient = repo.create_patient("4MR1", "CompressedSamples^MR1")
     session = repo.create_session(patient.id)
     stored = repo.import_image(pydicom_file(MR))
     repo.save_plan(session.id, make_plan("/old/pacs/export/IM0001", sha256=stored.sha256))
     (image,) = repo.load_plan(session.id).images
     assert image.ref.path == str(stored.library_path)
-    # Saving the plan attached its library image to the session.
+    # Plans saved before images carried names get the name the file was imported by.
+    assert image.ref.name == "MR_small.dcm"
+    # Saving the plan attached its library image, which names this patient, to the session.
     assert [i.sha256 for i in repo.images_of(session.id)] == [stored.sha256]
 
 
-def test_adopt_images_imports_a_plan_image_from_outside_the_library(repo, tmp_path):
-    outside = tmp_path / "grab.png"
-    shutil.copyfile(SAMPLE_IMAGES / "hip_anterior_frame_grab.png", outside)
+def test_saving_a_plan_never_files_another_patients_image_under_the_session(repo):
+    """No back door: a library image of another patient that found its way into the plan is
+    not linked to the session by the autosave (only the session's door links images)."""
     patient = repo.create_patient("P-1", "TEST^Pat")
     session = repo.create_session(patient.id)
-    adopted = repo.adopt_images(session.id, make_plan(str(outside)))
-    (image,) = adopted.images
-    stored = repo.image(image.ref.sha256)
-    assert image.ref.path == str(stored.library_path) and stored.kind == "image"
-    assert repo.images_of(session.id) == [stored]
-    assert adopted.annotations == make_plan(str(outside)).annotations
+    stranger = repo.import_image(pydicom_file(US_YBR))  # PLA, ID 204
+    repo.save_plan(session.id, make_plan(str(stranger.library_path), sha256=stranger.sha256))
+    assert repo.images_of(session.id) == []
 
 
 def test_a_file_that_is_not_an_image_is_refused_and_not_copied(repo, tmp_path):
@@ -163,8 +165,8 @@ def test_dicom_import_creates_then_matches_the_patient(repo):
     assert second.mismatch is None and second.image.patient_id == patient.id
     assert len(repo.search_patients("")) == 1
     session = repo.create_session(patient.id)
-    third = repo.import_dicom(pydicom_file(MR), session.id)
-    assert third.mismatch is None
+    third = repo.admit(pydicom_file(MR), session.id)
+    assert third.attached
     assert [i.sha256 for i in repo.images_of(session.id)] == [first.image.sha256]
     actions = [(e.action, e.patient_id) for e in repo.audit_log()]
     assert actions[:2] == [(AuditAction.CREATED, patient.id), (AuditAction.IMPORTED, patient.id)]
@@ -172,9 +174,8 @@ def test_dicom_import_creates_then_matches_the_patient(repo):
 
 def test_same_id_with_another_name_is_a_mismatch_never_merged(repo, tmp_path):
     original = repo.import_dicom(pydicom_file(MR)).patient
-    session = repo.create_session(original.id)
     impostor = _edited_copy(pydicom_file(MR), tmp_path / "other.dcm", PatientName="IMPOSTOR^Ida")
-    result = repo.import_dicom(impostor, session.id)
+    result = repo.import_dicom(impostor)
     assert result.patient is None
     mismatch = result.mismatch
     assert mismatch is not None and mismatch.patient == original
@@ -185,13 +186,9 @@ def test_same_id_with_another_name_is_a_mismatch_never_merged(repo, tmp_path):
     assert "4MR1" in str(mismatch) and "other.dcm" in str(mismatch)
     # Kept in the library, linked to nobody; the store's patient is unchanged.
     assert result.image.library_path.is_file() and result.image.patient_id is None
-    assert repo.images_of(session.id) == []
     assert repo.patient(original.id) == original
     assert len(repo.search_patients("")) == 1
     assert "held, patient does not match" in repo.audit_log()[-1].detail
-    # The clinician decides it is the same person after all:
-    repo.link_image(session.id, result.image.sha256)
-    assert [i.sha256 for i in repo.images_of(session.id)] == [result.image.sha256]
 
 
 def test_same_id_with_another_birth_date_is_a_mismatch(repo, tmp_path):
@@ -211,11 +208,17 @@ def test_same_id_with_another_birth_date_is_a_mismatch(repo, tmp_path):
     assert repo.import_dicom(same).mismatch is None
 
 
-def test_a_file_of_another_patient_than_the_session_is_a_mismatch(repo):
-    other = repo.create_patient("X-9", "OTHER^Olga")
-    session = repo.create_session(other.id)
-    result = repo.import_dicom(pydicom_file(US_YBR), session.id)
-    assert result.patient is None and result.mismatch is not None
-    assert result.mismatch.patient == other
-    assert "the file belongs to PLA (204)" in result.mismatch.differences[0]
-    assert repo.images_of(session.id) == []
+def test_the_same_id_from_another_issuer_is_another_patient(repo, tmp_path):
+    repo.create_patient("4MR1", "CompressedSamples^MR1", issuer="CLINIC-A")
+    elsewhere = _edited_copy(pydicom_file(MR), tmp_path / "b.dcm", IssuerOfPatientID="HOSP-B")
+    result = repo.import_dicom(elsewhere)
+    assert result.mismatch.differences == (
+        "ID issued by HOSP-B in the file, by CLINIC-A in the store",
+    )
+    same = _edited_copy(pydicom_file(MR), tmp_path / "a.dcm", IssuerOfPatientID="clinic-a")
+    assert repo.import_dicom(same).mismatch is None
+    # A new patient made from a file keeps the file's issuer.
+    made = repo.import_dicom(
+        _edited_copy(pydicom_file(US_YBR), tmp_path / "c.dcm", IssuerOfPatientID="HOSP-B")
+    )
+    assert made.patient_created and made.patient.issuer == "HOSP-B"

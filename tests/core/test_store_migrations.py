@@ -270,6 +270,9 @@ def test_an_earlier_store_upgrades_with_its_data_intact(tmp_path, version, sourc
         assert [(q.name, q.state, q.interrupted) for q in queued[1:]] == (
             [("SR.dcm", QueueState.SENDING, True)] if version >= 6 else []
         )
+    # Version 8: no issuer known, nothing held, nothing signed over.
+    assert muller.issuer == "" and repo.held_images(2) == []
+    assert repo.session(1).signed_over == ()
     # And the upgraded store works on: a new session, signed.
     new = repo.create_session(2, region="hip")
     repo.save_plan(new.id, make_plan(sites=2))

@@ -18,6 +18,8 @@ from enum import StrEnum
 import cv2
 import numpy as np
 
+from prolo_planner.store import demo
+
 US_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.6.1"
 US_MULTIFRAME_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.3.1"
 SOFT_TISSUE_ATTENUATION = 0.05  # round-trip amplitude attenuation, nepers per mm
@@ -69,8 +71,13 @@ class FictitiousPatient:
     sex: str
 
 
+#: The lumbar exam is the demo patient's (store/demo.py owns who that is): the demo course files
+#: its images under the patient they name, so they must name the demo patient.
+DEMO_PATIENT = FictitiousPatient(
+    demo.DEMO_NAME, demo.DEMO_MRN, demo.DEMO_BIRTH_DATE.replace("-", ""), demo.DEMO_SEX
+)
 FICTITIOUS_PATIENTS = (
-    FictitiousPatient("PHANTOM^Lumbar", "SYN-0001", "19700101", "F"),
+    DEMO_PATIENT,
     FictitiousPatient("PHANTOM^Hip", "SYN-0002", "19650615", "M"),
     FictitiousPatient("PHANTOM^Cervical", "SYN-0003", "19801224", "F"),
     FictitiousPatient("PHANTOM^Benchmark", "SYN-0099", "20000101", "O"),

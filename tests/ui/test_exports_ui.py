@@ -27,7 +27,7 @@ from prolo_planner.ui.exports.nodes_dialog import DicomNodesDialog
 from prolo_planner.ui.exports.query_dialog import QueryRetrieveDialog
 from prolo_planner.ui.exports.receiver_panel import ReceiverPanel
 from prolo_planner.ui.exports.send_queue import SendDialog, SendQueuePanel
-from tests.conftest import SAMPLE_IMAGES
+from tests.conftest import SAMPLE_IMAGES, pydicom_file
 from tests.net_servers import OUR_AE, Orthanc, Storescp, free_port
 
 WAIT_MS = 20_000
@@ -267,18 +267,36 @@ def test_a_scanner_pushes_into_the_inbox_and_the_image_is_filed(qtbot, repo) -> 
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=WAIT_MS)
     assert panel.table.item(0, 0).text() == str(image.PatientID)
 
-    # The image's patient is in the store: choosing the image suggests their latest session.
-    patient = repo.create_patient(str(image.PatientID), str(image.PatientName), "1970-01-01", "F")
-    older = repo.create_session(patient.id, started_at="2026-03-01T09:00:00", region="hip")
-    latest = repo.create_session(patient.id, started_at="2026-03-14T09:00:00", region="hip")
+    # The image names the demo patient: choosing it suggests their latest session.
+    patient = repo.patient_by_mrn(str(image.PatientID))
+    latest, *older = [r.session for r in repo.sessions_of(patient.id)]
     panel.table.selectRow(0)
-    assert panel.sessions.session_id() == latest.id != older.id
+    assert panel.sessions.session_id() == latest.id not in {s.id for s in older}
     assert panel.file_selected() == [
         f"{image.SOPInstanceUID}.dcm: filed under session #{latest.id}"
     ]
     assert panel.table.rowCount() == 0  # out of the inbox, into the store
-    (filed,) = repo.images_of(latest.id)
-    assert filed.sop_instance_uid == image.SOPInstanceUID
+    filed = [i.sop_instance_uid for i in repo.images_of(latest.id)]
+    assert image.SOPInstanceUID in filed
+
+    # Another patient's image (a real SonoSite file, PLA, ID 204) filed under the same session
+    # goes through the session's door: held back with the reason, not filed.
+    foreign = pydicom.dcmread(pydicom_file("examples_ybr_color.dcm"))
+    scanner.add_requested_context(foreign.SOPClassUID, [foreign.file_meta.TransferSyntaxUID])
+    assoc = scanner.associate("127.0.0.1", port, ae_title="PROLO_PLANNER")
+    assert assoc.send_c_store(foreign).Status == 0x0000
+    assoc.release()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=WAIT_MS)
+    panel.table.selectRow(0)
+    panel.sessions.select(latest.id)
+    (line,) = panel.file_selected()
+    assert line == (
+        f"{foreign.SOPInstanceUID}.dcm: held back, not filed: patient ID 204 in the file, "
+        "DEMO-0001 in the session; name PLA in the file, DEMO^Alex in the session"
+    )
+    assert foreign.SOPInstanceUID not in [i.sop_instance_uid for i in repo.images_of(latest.id)]
+    (held,) = repo.held_images(latest.id)
+    assert held.origin == "receiver"
 
     panel.enabled.setChecked(False)
     assert panel.apply()

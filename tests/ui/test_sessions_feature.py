@@ -297,6 +297,14 @@ def _dicom_of(tmp_path, patient_id: str, name: str, birth: str):
 def test_importing_images_into_the_open_session(qtbot, demo, tmp_path):
     window, feature = _window(qtbot, demo.repo)
     feature.open_session(demo.today)
+    asked: list[list[str]] = []
+
+    def whose(_parent, patient, names) -> bool:
+        asked.append(list(names))
+        return patient.mrn == "DEMO-0001"
+
+    feature.door.ask_whose = whose
+    feature.held.confirm = lambda _parent, _held, _session: True
     ours = _dicom_of(tmp_path, "DEMO-0001", "DEMO^Alex", "19710520")
     theirs = _dicom_of(tmp_path, "OTHER-7", "OTHER^Person", "19500101")
     still = tmp_path / "grab.png"
@@ -304,23 +312,45 @@ def test_importing_images_into_the_open_session(qtbot, demo, tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a picture")
     before = len(window.plan.plan.images)
-    summary = feature.import_files([ours, theirs, still, broken])
-    assert len(summary.added) == 2 and summary.held == 1 and len(summary.problems) == 1
-    assert "broken.png" in summary.problems[0]
+    result = feature.import_files([ours, theirs, still, broken])
+    assert len(result.added) == 2 and len(result.held) == 1 and len(result.problems) == 1
+    assert asked == [["grab.png"]]  # the still names nobody: asked once
+    assert result.problems[0].path.name == "broken.png"
     plan = window.plan.plan
     assert len(plan.images) == before + 2
     library = str(demo.repo.library.root)
-    assert all(plan.image(i).ref.path.startswith(library) for i in summary.added)
+    assert all(plan.image(i).ref.path.startswith(library) for i in result.added)
+    assert {plan.image(i).ref.name for i in result.added} == {"DEMO-0001.dcm", "grab.png"}
     linked = {i.sha256 for i in demo.repo.images_of(demo.today)}
-    assert {plan.image(i).ref.sha256 for i in summary.added} <= linked
-    # The other patient's file is shown, not filed; attaching it is the clinician's decision.
-    assert "OTHER-7" in feature.patients.mismatch_lines()[0]
-    assert feature.dock.isVisible()
-    feature.patients.attach_button.click()
+    assert {plan.image(i).ref.sha256 for i in result.added} <= linked
+    # The other patient's file is listed with the reason, not filed.
+    (line,) = feature.held.lines()
+    assert line.startswith("OTHER-7.dcm (Session > Import): patient ID OTHER-7 in the file")
+    assert feature.dock.isVisible() and feature.held.isVisibleTo(feature.panel)
+    # Attaching it is the clinician's decision, asked and audited, for this session.
+    feature.held.attach_button.click()
     assert len(window.plan.plan.images) == before + 3
+    assert feature.held.lines() == [] and not feature.held.isVisibleTo(feature.panel)
+    assert "by the clinician's decision" in demo.repo.audit_log(session_id=demo.today)[-1].detail
     window.plan.undo()
     window.plan.undo()  # the import was one step, the attachment another
     assert len(window.plan.plan.images) == before
+
+
+def test_the_held_list_belongs_to_its_session(qtbot, demo, tmp_path):
+    """Issue 10: the held-back list outlived its session, one click from filing the image
+    under the next patient. Now it shows the open session's own list, or none."""
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    feature.import_files([pydicom_file("examples_ybr_color.dcm")])
+    assert len(feature.held.lines()) == 1
+    other = demo.repo.create_patient("X-9", "OTHER^Olga")
+    hers = demo.repo.create_session(other.id)
+    feature.open_session(hers.id)
+    assert feature.held.lines() == [] and not feature.held.isVisibleTo(feature.panel)
+    window.new_plan()  # the window leaves the session: no session, no list
+    feature.open_session(demo.today)
+    assert len(feature.held.lines()) == 1  # still held for today's session
 
 
 def test_library_images_show_the_clinicians_file_name_not_the_hash(qtbot, demo):

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pydicom
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.sessions.patient_list import NewPatientDialog, PatientList
-from tests.conftest import pydicom_file
 from tests.ui.sessions_support import demo_fixture, store_dir_fixture  # noqa: F401
 
 
@@ -114,38 +112,3 @@ def test_new_patient_with_a_bad_birth_date_says_what_is_wrong(qtbot, tmp_path):
     assert "birth date" in dialog.problem.text() and "YYYY-MM-DD" in dialog.problem.text()
     assert repo.patient_by_mrn("A1") is None
     repo.close()
-
-
-def _dicom_of(tmp_path: Path, patient_id: str, name: str, birth: str) -> Path:
-    ds = pydicom.dcmread(pydicom_file("examples_rgb_color.dcm"))
-    ds.PatientID, ds.PatientName, ds.PatientBirthDate = patient_id, name, birth
-    out = tmp_path / f"{patient_id}_{name.split('^')[0]}.dcm"
-    ds.save_as(out)
-    return out
-
-
-def test_dicom_of_a_new_patient_is_filed_and_a_mismatch_is_shown_not_merged(qtbot, tmp_path, demo):
-    repo = demo.repo
-    widget = PatientList(repo)
-    qtbot.addWidget(widget)
-    new = _dicom_of(tmp_path, "NEW-1", "PHANTOM^Hip", "19700101")
-    clash = _dicom_of(tmp_path, "DEMO-0001", "OTHER^Person", "19710520")
-    done, problems = widget.import_dicom([new, clash, tmp_path / "missing.dcm"])
-    assert len(problems) == 1 and "missing.dcm" in problems[0]
-    filed, held = done
-    assert filed.mismatch is None and filed.patient is not None and filed.patient_created
-    assert "NEW-1" in [p.mrn for p in widget.shown_patients()]
-    assert held.mismatch is not None and held.patient is None
-    lines = widget.mismatch_lines()
-    assert len(lines) == 1
-    assert "DEMO-0001" in lines[0] and "OTHER^Person" in lines[0] and "DEMO^Alex" in lines[0]
-    assert widget._mismatch_box.isVisibleTo(widget)
-    # Held apart: the demo patient's sessions did not get the file.
-    sessions = [r.session.id for r in repo.sessions_of(demo.result.patient.id)]
-    assert all(held.image.sha256 not in {i.sha256 for i in repo.images_of(s)} for s in sessions)
-    # The clinician decides: attach to the open session anyway, or dismiss.
-    asked = []
-    widget.mismatch_attach_requested.connect(asked.append)
-    qtbot.mouseClick(widget.attach_button, Qt.MouseButton.LeftButton)
-    assert asked == [held.image.sha256]
-    assert widget.mismatches.count() == 0 and not widget._mismatch_box.isVisibleTo(widget)

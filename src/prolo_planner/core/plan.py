@@ -242,7 +242,16 @@ class ImageRef:
     sop_instance_uid: str = ""
     sha256: str = ""
     frame_count: int = 1
+    #: The clinician's name for the file (a library copy at `path` is named by its hash).
+    name: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def title(self) -> str:
+        """How every text names the image: the clinician's file name, else the path's."""
+        if self.name:
+            return self.name
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1] or "image"
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,7 @@ class PatientStudy:
             study_instance_uid=uid,
             patient_birth_date=patient.birth_date.replace("-", ""),
             patient_sex=patient.sex if patient.sex in _SEXES else "",
+            issuer_of_patient_id=patient.issuer,
             study_date=started.strftime("%Y%m%d"),
             study_time=started.strftime("%H%M%S"),
             study_id=started.strftime("%y%m%d%H%M"),  # the visit's start: same for amendments

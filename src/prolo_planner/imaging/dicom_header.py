@@ -78,6 +78,7 @@ def source_info(path: Path, ds: Dataset, layout: PixelLayout, timing: FrameTimin
         patient_id=text(ds, "PatientID"),
         patient_birth_date=text(ds, "PatientBirthDate"),
         patient_sex=text(ds, "PatientSex"),
+        issuer_of_patient_id=text(ds, "IssuerOfPatientID"),
         study_date=text(ds, "StudyDate"),
         study_time=text(ds, "StudyTime"),
         study_description=text(ds, "StudyDescription"),

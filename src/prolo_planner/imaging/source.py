@@ -87,6 +87,8 @@ class SourceInfo:
     patient_id: str = ""
     patient_birth_date: str = ""
     patient_sex: str = ""
+    #: Issuer of Patient ID (0010,0021): the authority whose ID space patient_id is in.
+    issuer_of_patient_id: str = ""
     study_date: str = ""
     study_time: str = ""
     study_description: str = ""

@@ -2,7 +2,9 @@
 
 Retrieval uses C-GET: the PACS sends the images back on the same association, so it needs no
 route to this workstation (C-MOVE would need one, and a port open here). Every image received
-is imported into the store as if the clinician had imported the file, patient matching and all;
+goes through the same door as a file the clinician opens: into the session named through its
+patient check (held back when it is another patient's), or, with no session, filed under its
+patient by PatientID;
 reports, presentation states and PDFs, which the store does not file as images, are kept in
 the data folder's `retrieved` folder for review.
 """
@@ -36,7 +38,7 @@ from prolo_planner.net.sop_classes import (
     STUDY_ROOT_GET,
     UNCOMPRESSED,
 )
-from prolo_planner.store.records import DicomImport, StoreError
+from prolo_planner.store.records import Admission, DicomImport, StoreError
 
 DEFAULT_TIMEOUT_S = 60.0
 RETRIEVED_DIR = "retrieved"
@@ -129,12 +131,14 @@ def _study(ds: Dataset) -> StudyFound:
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     study_instance_uid: str
-    #: Each image received, filed under its patient (or held as a mismatch) by the store.
+    #: Each image received without a session: filed under its patient (or held as a mismatch).
     imported: tuple[DicomImport, ...]
     #: Objects kept as files, not images: reports, presentation states, PDFs.
     kept: tuple[Path, ...]
     #: What went wrong, in words; empty when every object of the study arrived.
     problems: tuple[str, ...]
+    #: Each image received for a session: attached, held back or asked about (admission.py).
+    admitted: tuple[Admission, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -155,8 +159,9 @@ def fetch_study(
     timeout: float = DEFAULT_TIMEOUT_S,
     progress: FetchProgress | None = None,
 ) -> FetchResult:
-    """Retrieve one study with C-GET and import its images into `repo` (a Repository),
-    attached to `session_id` if given. Raises NetError when nothing could be retrieved."""
+    """Retrieve one study with C-GET and import its images into `repo` (a Repository): through
+    the door of `session_id` if given (Repository.admit), else under their patient. Raises
+    NetError when nothing could be retrieved."""
     kinds = IMAGE_STORAGE + REVIEW_OBJECTS
     contexts = retrieval_contexts()
     roles = [build_role(kind, scp_role=True) for kind in kinds]
@@ -259,11 +264,15 @@ def _file_received(
     study_uid: str, received: list[Path], repo: Any, session_id: int | None, problems: list[str]
 ) -> FetchResult:
     imported: list[DicomImport] = []
+    admitted: list[Admission] = []
     kept: list[Path] = []
     keep_dir = repo.data_dir / RETRIEVED_DIR
     for path in received:
         try:
-            imported.append(repo.import_dicom(path, session_id))
+            if session_id is None:
+                imported.append(repo.import_dicom(path))
+            else:
+                admitted.append(repo.admit(path, session_id, origin="PACS retrieve"))
         except ImageLoadError:  # a report or presentation state: no pixels to view
             private_dir(keep_dir)
             target = keep_dir / path.name
@@ -273,4 +282,4 @@ def _file_received(
             kept.append(target)
         except StoreError as exc:
             problems.append(f"{path.name}: {exc}")
-    return FetchResult(study_uid, tuple(imported), tuple(kept), tuple(problems))
+    return FetchResult(study_uid, tuple(imported), tuple(kept), tuple(problems), tuple(admitted))

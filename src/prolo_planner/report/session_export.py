@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from prolo_planner.core.identity import PatientIdentity, differences
 from prolo_planner.core.plan import Plan
 from prolo_planner.core.text_review import (
     PlanText,
@@ -184,6 +185,7 @@ def export_plan(
         raise ExportError(f"the folder {out} cannot be made: {exc.strerror or exc}") from None
     pain = subject.pain if deid is None else ()
     with PlanImages.open(plan, names=names) as images:
+        refuse_mixed_patients(subject, images)
         job = ExportJob(out, _steps(images, wanted, deid is not None), progress)
         job.missing += images.problems
         dicom = DicomExport(
@@ -204,6 +206,39 @@ def export_plan(
     job.step("done")
     result.files, result.notes, result.missing = job.files, job.notes, job.missing
     return result
+
+
+def refuse_mixed_patients(subject: ExportSubject, images: PlanImages) -> None:
+    """The second line of defence behind the session's door: an export whose images name
+    another patient than the subject's (or, for a plan file, than each other) is refused before
+    anything is written, naming the images and what differs."""
+    f = subject.fallback
+    ours = PatientIdentity(
+        f.patient_id, f.issuer_of_patient_id, f.patient_name, f.patient_birth_date
+    )
+    found: list[str] = []
+    for im in images.plan.images:
+        ds = images.dataset(im.id)
+        if ds is None:
+            continue
+        theirs = PatientIdentity(
+            *(str(ds.get(k, "") or "") for k in _IDENTITY_KEYWORDS)  # type: ignore[arg-type]
+        )
+        if not theirs.is_checkable or not ours.is_checkable:
+            continue
+        differs = differences(ours, theirs, here=subject.label)
+        if differs:
+            name = images.names.get(im.id, im.ref.title)
+            found.append(f"{name} is {theirs.describe()}: " + "; ".join(differs))
+    if found:
+        raise ExportError(
+            f"{subject.label} not exported: its plan mixes patients. "
+            + " ".join(found)
+            + ". Take the image out of the plan (or export it from its own patient's session)."
+        )
+
+
+_IDENTITY_KEYWORDS = ("PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDate")
 
 
 def _steps(images: PlanImages, wanted: Sequence[ExportFormat], deidentified: bool) -> int:
@@ -266,10 +301,8 @@ def session_subject(repo: Repository, session_id: int) -> ExportSubject:
     session = repo.session(session_id)
     patient = repo.patient(session.patient_id)
     plan = repo.load_plan(session_id)
-    stored = {im.sha256: Path(im.original_path).name for im in repo.images_of(session_id)}
-    names = {
-        im.id: stored.get(im.ref.sha256, Path(im.ref.path).name or "image") for im in plan.images
-    }
+    stored = {im.sha256: im.name for im in repo.images_of(session_id)}
+    names = {im.id: im.ref.name or stored.get(im.ref.sha256, im.ref.title) for im in plan.images}
     predecessor = None
     before = None
     if session.amends is not None:
@@ -403,7 +436,7 @@ def plan_file_subject(path: Path | str) -> ExportSubject:
         plan = read_plan_file(path).plan
     except PlanFileError as exc:
         raise ExportError(str(exc)) from None
-    names = {im.id: Path(im.ref.path).name or "image" for im in plan.images}
+    names = {im.id: im.ref.title for im in plan.images}
     first = None
     for im in plan.images:
         try:

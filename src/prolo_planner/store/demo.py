@@ -1,6 +1,7 @@
 """The demo patient: a fictitious course of three lumbar sessions on the bundled sample images.
 
-A new user opens the app on a living example: DEMO^Alex (ID DEMO-0001), three sessions three
+A new user opens the app on a living example: DEMO^Alex (ID DEMO-0001), the patient the lumbar
+sample images name (tests/synthetic/scanner.py makes them for this patient), three sessions three
 weeks apart with targets from the lumbar catalog, needle paths, the spinal canal as a zone to
 avoid, and pain scores that improve; the first two signed, the third a draft for today.
 Positions are in the sample images' pixels, placed from the geometry the images were made
@@ -37,7 +38,7 @@ from prolo_planner.core.plan import (
     ZoneShape,
 )
 from prolo_planner.resources import sample_images_dir
-from prolo_planner.store.records import Patient, Session, StoredImage
+from prolo_planner.store.records import Admitted, Patient, Session, StoredImage, StoreError
 from prolo_planner.store.repository import Repository
 
 DEMO_MRN = "DEMO-0001"
@@ -134,6 +135,7 @@ def fill_demo(
         name: repo.import_image(samples / name, who=DEMO_SIGNER)
         for name in (LONG_AXIS_FILE, DUAL_VIEW_FILE, CLIP_FILE)
     }
+    sample_names = {stored.sha256: name for name, stored in files.items()}
     patient = repo.create_patient(
         DEMO_MRN, DEMO_NAME, DEMO_BIRTH_DATE, DEMO_SEX, DEMO_WEIGHT_KG, who=DEMO_SIGNER
     )
@@ -156,8 +158,22 @@ def fill_demo(
             notes=note,
             who=DEMO_SIGNER,
         )
-        # Saving the plan attaches its images (already in the library) to the session.
-        repo.save_plan(session.id, _plan(repo, number, status, files), who=DEMO_SIGNER)
+        plan = _plan(repo, number, status, files)
+        # In through the session's door like any image: the DICOM samples name the demo
+        # patient; the clip names nobody, and the demo clinician says it is theirs.
+        for image in plan.images:
+            name = sample_names[image.ref.sha256]
+            admitted = repo.admit(samples / name, session.id, origin="demo", who=DEMO_SIGNER)
+            if admitted.state is Admitted.UNIDENTIFIED:
+                admitted = repo.confirm_unidentified(
+                    session.id, admitted.image.sha256, True, origin="demo", who=DEMO_SIGNER
+                )
+            if not admitted.attached:
+                raise StoreError(
+                    f"demo: {name} does not belong to the demo patient: "
+                    + "; ".join(admitted.reasons)
+                )
+        repo.save_plan(session.id, plan, who=DEMO_SIGNER)
         if number < 3:
             session = repo.sign(session.id, who=DEMO_SIGNER)
         made.append(session)

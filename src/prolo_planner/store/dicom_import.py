@@ -1,8 +1,9 @@
-"""Filing an imported DICOM file under its patient: matched by PatientID, created if new.
+"""Filing an imported DICOM file under its patient, outside any session: matched by PatientID,
+created if new (a prior study fetched from the PACS with no session open).
 
-The same ID with another name or birth date, or a file of another patient than the session it
-was meant for, is a PatientMismatch: the file stays in the library, linked to no patient or
-session, and the clinician decides. Two people are never merged silently.
+The same ID with another name, birth date or issuer is a PatientMismatch: the file stays in the
+library, linked to no patient, and the clinician decides. Two people are never merged silently.
+Bringing a file into a session is admission.py's, which checks it against the session's patient.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from prolo_planner.store import audit, images, patients, sessions
+from prolo_planner.store import audit, images, patients
 from prolo_planner.store.records import (
     AuditAction,
     DicomImport,
@@ -33,6 +34,7 @@ def patient_fields(facts: images.FileFacts) -> dict[str, Any]:
         "name": facts.patient_name or facts.patient_id,
         "birth_date": birth,
         "sex": sex if sex in patients.SEXES else "",
+        "issuer": facts.issuer[:64],
     }
 
 
@@ -41,7 +43,6 @@ def file_under_patient(
     stored: StoredImage,
     path: Path,
     facts: images.FileFacts,
-    session_id: int | None,
     who: str,
     now: str,
 ) -> DicomImport:
@@ -63,9 +64,6 @@ def file_under_patient(
             )
         else:
             mismatch = images.mismatch_with_id(path, facts, patient)
-    if session_id is not None and mismatch is None:
-        session_patient = patients.get(conn, sessions.get(conn, session_id).patient_id)
-        mismatch = images.mismatch_with_session(path, facts, patient, session_patient)
     detail = images.describe_file(path, stored)
     if mismatch is not None:
         detail += "; held, patient does not match: " + "; ".join(mismatch.differences)
@@ -73,16 +71,11 @@ def file_under_patient(
         return DicomImport(stored, None, created, mismatch)
     if patient is not None:
         images.set_patient(conn, stored.sha256, patient.id)
-    if session_id is not None:
-        images.link(conn, session_id, stored.sha256, now)
-        if patient is None:  # a file without PatientID: the session says whose it is
-            patient = patients.get(conn, sessions.get(conn, session_id).patient_id)
     audit.append(
         conn,
         now,
         who,
         AuditAction.IMPORTED,
-        session_id=session_id,
         patient_id=patient.id if patient else None,
         detail=detail,
     )

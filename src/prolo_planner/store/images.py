@@ -1,7 +1,8 @@
 """Stored images: their rows, their sessions, and matching a DICOM file's patient to the store.
 
-A DICOM file's patient is matched by PatientID. The same ID with another name or birth date is
-a PatientMismatch for the clinician to resolve: the store never merges two people silently.
+A DICOM file's patient is matched by PatientID. The same ID with another name, birth date or
+issuer is a PatientMismatch for the clinician to resolve: the store never merges two people
+silently (the comparison itself is core.identity's).
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prolo_planner.store import patients
+from prolo_planner.core import identity
+from prolo_planner.core.identity import PatientIdentity
 from prolo_planner.store.image_library import ImageLibrary, LibraryFile
 from prolo_planner.store.records import (
-    InvalidValue,
     NotFound,
     Patient,
     PatientMismatch,
     StoredImage,
-    iso_date,
 )
 
 
@@ -37,6 +37,11 @@ class FileFacts:
     patient_name: str = ""
     birth_date: str = ""  # as in the file (DICOM YYYYMMDD)
     sex: str = ""
+    issuer: str = ""  # Issuer of Patient ID
+
+    @property
+    def identity(self) -> PatientIdentity:
+        return PatientIdentity(self.patient_id, self.issuer, self.patient_name, self.birth_date)
 
 
 def read_facts(path: Path) -> FileFacts:
@@ -62,12 +67,13 @@ def read_facts(path: Path) -> FileFacts:
             patient_name=info.patient_name.strip(),
             birth_date=info.patient_birth_date.strip(),
             sex=info.patient_sex.strip(),
+            issuer=info.issuer_of_patient_id.strip(),
         )
     finally:
         source.close()
 
 
-def _row(row: Any, library: ImageLibrary) -> StoredImage:
+def row_image(row: Any, library: ImageLibrary) -> StoredImage:
     return StoredImage(
         sha256=row["sha256"],
         library_path=library.absolute(row["library_path"]),
@@ -84,6 +90,7 @@ def _row(row: Any, library: ImageLibrary) -> StoredImage:
         file_birth_date=row["file_birth_date"],
         patient_id=row["patient_id"],
         imported_at=row["imported_at"],
+        file_issuer=row["file_issuer"],
     )
 
 
@@ -91,7 +98,7 @@ def get(conn: sqlite3.Connection, sha256: str, library: ImageLibrary) -> StoredI
     row = conn.execute("SELECT * FROM images WHERE sha256 = ?", (sha256,)).fetchone()
     if row is None:
         raise NotFound(f"no image {sha256[:12]}... in the store")
-    return _row(row, library)
+    return row_image(row, library)
 
 
 def record(
@@ -106,8 +113,8 @@ def record(
     conn.execute(
         "INSERT INTO images (sha256, library_path, original_path, kind, size_bytes, frame_count,"
         " sop_class_uid, study_instance_uid, series_instance_uid, sop_instance_uid,"
-        " file_patient_id, file_patient_name, file_birth_date, imported_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+        " file_patient_id, file_patient_name, file_birth_date, file_issuer, imported_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
         (
             file.sha256,
             library.relative(file.path),
@@ -122,6 +129,7 @@ def record(
             facts.patient_id,
             facts.patient_name,
             facts.birth_date,
+            facts.issuer,
             now,
         ),
     )
@@ -158,32 +166,13 @@ def of_session(
         " WHERE l.session_id = ? ORDER BY l.added_at, i.sha256",
         (session_id,),
     ).fetchall()
-    return [_row(r, library) for r in rows]
+    return [row_image(r, library) for r in rows]
 
 
 # -- patient matching ---------------------------------------------------------------------------
-def name_parts(name: str) -> tuple[str, ...]:
-    """A DICOM person name compared as its components, case and accents aside: 'DEMO^Alex^^'
-    and 'demo^alex' are the same person."""
-    parts = [" ".join(patients.fold(p).split()) for p in name.split("=")[0].split("^")]
-    while parts and not parts[-1]:
-        parts.pop()
-    return tuple(parts)
-
-
 def differences(patient: Patient, facts: FileFacts) -> tuple[str, ...]:
-    found = []
-    if name_parts(facts.patient_name) != name_parts(patient.name):
-        found.append(
-            f"name {facts.patient_name or '(none)'} in the file, {patient.name} in the store"
-        )
-    try:
-        file_date = iso_date(facts.birth_date)
-    except InvalidValue:
-        file_date = facts.birth_date
-    if file_date and patient.birth_date and file_date != patient.birth_date:
-        found.append(f"birth date {file_date} in the file, {patient.birth_date} in the store")
-    return tuple(found)
+    """What makes the file's patient another than the store's patient of the same ID."""
+    return identity.differences(patient.identity, facts.identity, here="the store")
 
 
 def mismatch_with_id(path: Path, facts: FileFacts, patient: Patient) -> PatientMismatch | None:
@@ -191,23 +180,10 @@ def mismatch_with_id(path: Path, facts: FileFacts, patient: Patient) -> PatientM
     found = differences(patient, facts)
     if not found:
         return None
-    return _mismatch(path, facts, patient, found)
+    return mismatch(path, facts, patient, found)
 
 
-def mismatch_with_session(
-    path: Path, facts: FileFacts, file_patient: Patient | None, session_patient: Patient
-) -> PatientMismatch | None:
-    """The file's patient against the patient of the session it is meant for."""
-    if file_patient is not None and file_patient.id != session_patient.id:
-        why = (
-            f"the file belongs to {file_patient.display_name} ({file_patient.mrn}), the session "
-            f"to {session_patient.display_name} ({session_patient.mrn})"
-        )
-        return _mismatch(path, facts, session_patient, (why,))
-    return None
-
-
-def _mismatch(
+def mismatch(
     path: Path, facts: FileFacts, patient: Patient, found: tuple[str, ...]
 ) -> PatientMismatch:
     return PatientMismatch(

@@ -289,6 +289,32 @@ ALTER TABLE send_queue ADD COLUMN claimed_host TEXT;
 """
 
 
+# -- 8: the identity an image is checked by, images held back per session, what was signed over --
+# The issuer of the patient ID: the same ID from another authority is another patient. A file
+# that does not match the session it was brought to is held back for that session alone, with
+# the reasons, until the clinician attaches it anyway (audited) or dismisses it. signed_over: the
+# problems the clinician saw and signed over (JSON list of texts), printed by the report.
+_V8 = """
+ALTER TABLE patients ADD COLUMN issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE images ADD COLUMN file_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN signed_over TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE held_images (
+    session_id INTEGER NOT NULL REFERENCES sessions (id),
+    sha256 TEXT NOT NULL REFERENCES images (sha256),
+    reasons TEXT NOT NULL DEFAULT '[]',
+    origin TEXT NOT NULL DEFAULT '',
+    held_at TEXT NOT NULL,
+    held_by TEXT NOT NULL DEFAULT '',
+    resolution TEXT NOT NULL DEFAULT '' CHECK (resolution IN ('', 'attached', 'dismissed')),
+    resolved_at TEXT,
+    resolved_by TEXT,
+    PRIMARY KEY (session_id, sha256)
+) WITHOUT ROWID;
+CREATE INDEX held_images_open ON held_images (session_id, resolution);
+"""
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "patients, sessions, images and plans", _V1),
     Step(2, "amendments and the audit log", _V2, _v2_backfill),
@@ -297,6 +323,7 @@ STEPS: tuple[Step, ...] = (
     Step(5, "the PACS send queue", _V5),
     Step(6, "session uids, sessions pulled from a PACS, DICOMweb in the queue", _V6, _v6_backfill),
     Step(7, "who is sending a queued file", _V7),
+    Step(8, "patient ID issuers, images held per session, what was signed over", _V8),
 )
 LATEST = STEPS[-1].version
 

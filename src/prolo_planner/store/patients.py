@@ -11,22 +11,18 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from prolo_planner.core.identity import fold
 from prolo_planner.store.records import InvalidValue, NotFound, Patient, iso_date
 
+__all__ = ["fold"]  # search folds text as core.identity compares names
+
 SEXES = ("M", "F", "O", "")
-_COLUMNS = "id, mrn, name, birth_date, sex, weight_kg"
+_COLUMNS = "id, mrn, name, birth_date, sex, weight_kg, issuer"
 _WORD_SPLIT = re.compile(r"[\s^,;]+")
 _TERM_END = "\U0010ffff"  # sorts after every character: 'abc' <= term < 'abc' + this
-
-
-def fold(text: str) -> str:
-    """Text as search compares it: accents dropped, case folded."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def search_terms(mrn: str, name: str) -> set[str]:
@@ -58,6 +54,7 @@ def _row(row: Any) -> Patient:
         birth_date=row["birth_date"],
         sex=row["sex"],
         weight_kg=row["weight_kg"],
+        issuer=row["issuer"],
     )
 
 
@@ -69,6 +66,10 @@ def clean_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
             value = str(value).strip()
             if not value:
                 raise InvalidValue("patient ID: must not be empty")
+        elif key == "issuer":
+            value = str(value or "").strip()
+            if len(value) > 64:
+                raise InvalidValue("issuer of the patient ID: at most 64 characters")
         elif key == "name":
             value = str(value).strip()
             if not value.strip("^ "):
@@ -97,14 +98,15 @@ def insert(conn: sqlite3.Connection, fields: Mapping[str, Any], now: str) -> Pat
     if by_mrn(conn, values["mrn"]) is not None:
         raise InvalidValue(f"patient ID {values['mrn']!r} is already in the store")
     cur = conn.execute(
-        "INSERT INTO patients (mrn, name, birth_date, sex, weight_kg, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO patients (mrn, name, birth_date, sex, weight_kg, issuer, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             values["mrn"],
             values["name"],
             values.get("birth_date", ""),
             values.get("sex", ""),
             values.get("weight_kg"),
+            values.get("issuer", ""),
             now,
         ),
     )

@@ -38,7 +38,7 @@ from prolo_planner.files import write_bytes_atomic
 from prolo_planner.store.plan_migrations import upgrade
 
 PLAN_FORMAT = "prolo-planner/plan"
-PLAN_FORMAT_VERSION = "1.1"
+PLAN_FORMAT_VERSION = "1.2"
 _MAJOR = int(PLAN_FORMAT_VERSION.split(".")[0])
 _TOP_KEYS = ("format", "format_version", "app_version", "saved_at", "plan")
 

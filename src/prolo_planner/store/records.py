@@ -11,6 +11,8 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
+from prolo_planner.core.identity import PatientIdentity
+from prolo_planner.core.identity import display_name as _display_name
 from prolo_planner.core.plan import Anaesthetic, Side
 
 PAIN_MIN, PAIN_MAX = 0, 10
@@ -79,13 +81,18 @@ class Patient:
     birth_date: str = ""  # ISO YYYY-MM-DD, or "" when unknown
     sex: str = ""  # M, F, O or ""
     weight_kg: float | None = None
+    #: Issuer of Patient ID (DICOM 0010,0021): whose ID space `mrn` is in; "" when not known.
+    issuer: str = ""
 
     @property
     def display_name(self) -> str:
         """'FAMILY, Given Middle' as a chart writes it."""
-        family, _, rest = self.name.partition("^")
-        given = " ".join(p for p in rest.split("^") if p)
-        return f"{family}, {given}" if given else family
+        return _display_name(self.name)
+
+    @property
+    def identity(self) -> PatientIdentity:
+        """What a file of this patient's should say of them."""
+        return PatientIdentity(self.mrn, self.issuer, self.name, self.birth_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,8 @@ class Session:
     signed_by: str | None = None
     #: Names this version in every store and in the SR that carries it (docs/adr/0005).
     uid: str = ""
+    #: What was unresolved when the clinician signed, and they signed over it, in words.
+    signed_over: tuple[str, ...] = ()
 
     @property
     def is_signed(self) -> bool:
@@ -155,6 +164,19 @@ class StoredImage:
     file_birth_date: str = ""
     patient_id: int | None = None
     imported_at: str = ""
+    file_issuer: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file's name as the clinician knew it (the library copy is named by its hash)."""
+        return self.original_path.replace("\\", "/").rsplit("/", 1)[-1] or "image"
+
+    @property
+    def file_identity(self) -> PatientIdentity:
+        """What the file itself says of its patient (nothing, for a video or a still)."""
+        return PatientIdentity(
+            self.file_patient_id, self.file_issuer, self.file_patient_name, self.file_birth_date
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +197,43 @@ class PatientMismatch:
             f"{self.file.name}: patient {self.file_patient_id or '(no ID)'} does not match "
             f"{self.patient.display_name} ({self.patient.mrn}): " + "; ".join(self.differences)
         )
+
+
+class Admitted(StrEnum):
+    """What the door of a session did with one image."""
+
+    ATTACHED = "attached"  # the file's patient is the session's: it is in the session now
+    HELD = "held"  # another patient, or the clinician said it is not theirs: held back
+    UNIDENTIFIED = "unidentified"  # names no patient: the clinician is asked whose it is
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """One image brought to a session, and what the store did with it."""
+
+    image: StoredImage
+    state: Admitted
+    #: Why it was held, in words ("patient ID 204 in the file, DEMO-0001 in the session").
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def attached(self) -> bool:
+        return self.state is Admitted.ATTACHED
+
+
+@dataclass(frozen=True, slots=True)
+class HeldImage:
+    """An image held back from one session, with why and how it came; it belongs to that
+    session's list only, and leaves it when attached anyway (audited) or dismissed."""
+
+    session_id: int
+    image: StoredImage
+    reasons: tuple[str, ...]
+    origin: str  # "File > Open", "drag and drop", "receiver", "PACS retrieve"...
+    held_at: str
+
+    def __str__(self) -> str:
+        return f"{self.image.name}: " + "; ".join(self.reasons)
 
 
 @dataclass(frozen=True, slots=True)

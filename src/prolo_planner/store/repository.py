@@ -8,6 +8,7 @@ same transaction as the change itself.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
 from prolo_planner.store import (
+    admission,
     audit,
     dicom_import,
     images,
@@ -31,12 +33,15 @@ from prolo_planner.store.database import Database
 from prolo_planner.store.image_library import ImageLibrary
 from prolo_planner.store.plan_rows import PreparedPlan, prepare, stored_document_plan
 from prolo_planner.store.records import (
+    Admission,
     AuditAction,
     AuditEntry,
     DicomImport,
+    HeldImage,
     InvalidValue,
     Lease,
     LeaseHolder,
+    NotFound,
     PacsOrigin,
     Patient,
     PlanSaved,
@@ -44,6 +49,7 @@ from prolo_planner.store.records import (
     Session,
     SessionLocked,
     StoredImage,
+    StoreError,
     TimelineRow,
     current_user,
     utc_now,
@@ -114,6 +120,7 @@ class Repository:
         sex: str = "",
         weight_kg: float | None = None,
         *,
+        issuer: str = "",
         who: str | None = None,
     ) -> Patient:
         fields = {
@@ -122,6 +129,7 @@ class Repository:
             "birth_date": birth_date,
             "sex": sex,
             "weight_kg": weight_kg,
+            "issuer": issuer,
         }
         with self.db.write() as conn:
             now = utc_now()
@@ -287,10 +295,11 @@ class Repository:
         saved = sessions.store_plan(conn, session.id, prepared, now)
         summary = prepared.summary
         if saved.changed:
-            for sha in (
-                prepared.image_sha256s
-            ):  # images of the plan that are in the library belong to the session
-                if conn.execute("SELECT 1 FROM images WHERE sha256 = ?", (sha,)).fetchone():
+            # Images of the plan that are in the library and are the patient's (an image carried
+            # forward from a prior session) belong to the session; any other came in by no
+            # door and stays unlinked (an export of the plan then refuses to mix patients).
+            for sha in prepared.image_sha256s:
+                if admission.may_link(conn, session, sha):
                     images.link(conn, session.id, sha, now)
             if log_edit:
                 detail = (
@@ -302,29 +311,43 @@ class Repository:
 
     def _found_again(self, image: ImagePlan) -> ImagePlan:
         ref = image.ref
-        if not ref.sha256 or Path(ref.path).is_file():
-            return image
-        found = self.library.find(ref.sha256)
-        if found is None:
-            return image
-        return dataclasses.replace(image, ref=dataclasses.replace(ref, path=str(found)))
+        if ref.sha256 and not ref.name:  # saved before images had names in the plan
+            with contextlib.suppress(StoreError):
+                ref = dataclasses.replace(ref, name=self.image(ref.sha256).name)
+        if ref.sha256 and not Path(ref.path).is_file():
+            found = self.library.find(ref.sha256)
+            if found is not None:
+                ref = dataclasses.replace(ref, path=str(found))
+        return image if ref == image.ref else dataclasses.replace(image, ref=ref)
 
     # -- signing and amendment ----------------------------------------------------------------
-    def sign(self, session_id: int, *, who: str | None = None) -> Session:
-        """Sign the session: read-only from now on. Synced to disk before it returns."""
+    def sign(
+        self,
+        session_id: int,
+        *,
+        who: str | None = None,
+        signed_over: tuple[str, ...] | list[str] = (),
+    ) -> Session:
+        """Sign the session: read-only from now on. Synced to disk before it returns.
+        `signed_over`: what was unresolved and the clinician signed over, in words; kept with
+        the session (the report prints it) and in the audit log."""
         who = who or self.who
+        over = tuple(str(t) for t in signed_over)
         with self.db.write(durable=True) as conn:
             self._check_lease(conn, session_id)
             now = utc_now()
-            session = sessions.sign(conn, session_id, who, now)
+            session = sessions.sign(conn, session_id, who, now, over)
             locks.drop(conn, session_id)  # nobody edits a signed session: no lease to keep
+            detail = f"version {session.version}"
+            if over:
+                detail += f"; signed over {len(over)} unresolved: " + "; ".join(over)
             self._log(
                 conn,
                 AuditAction.SIGNED,
                 who,
                 session_id=session_id,
                 patient_id=session.patient_id,
-                detail=f"version {session.version}",
+                detail=detail,
                 at=now,
             )
         return session
@@ -407,41 +430,27 @@ class Repository:
         return found
 
     # -- images -------------------------------------------------------------------------------
-    def import_image(
-        self, path: Path | str, session_id: int | None = None, *, who: str | None = None
-    ) -> StoredImage:
-        """Copy any image file (DICOM, video, still) into the library and attach it to the
-        session named, if any. No patient matching: see import_dicom for that.
-        Raises ImageLoadError for a file the viewer cannot open."""
+    def import_image(self, path: Path | str, *, who: str | None = None) -> StoredImage:
+        """Copy any image file (DICOM, video, still) into the library, filed under no patient and
+        no session: bringing it into a session is `admit`'s. Raises ImageLoadError for a file
+        the viewer cannot open."""
         path = Path(path)
         facts = images.read_facts(path)
         file = self.library.add(path)
         with self.db.write() as conn:
             now = utc_now()
             stored = images.record(conn, file, path, facts, self.library, now)
-            patient_id = None
-            if session_id is not None:
-                patient_id = sessions.get(conn, session_id).patient_id
-                images.link(conn, session_id, stored.sha256, now)
             self._log(
-                conn,
-                AuditAction.IMPORTED,
-                who,
-                session_id=session_id,
-                patient_id=patient_id,
-                detail=images.describe_file(path, stored),
-                at=now,
+                conn, AuditAction.IMPORTED, who, detail=images.describe_file(path, stored), at=now
             )
         return stored
 
-    def import_dicom(
-        self, path: Path | str, session_id: int | None = None, *, who: str | None = None
-    ) -> DicomImport:
-        """Import a DICOM file, matching its patient by PatientID (created if new).
+    def import_dicom(self, path: Path | str, *, who: str | None = None) -> DicomImport:
+        """Import a DICOM file under its patient, matched by PatientID (created if new), outside
+        any session (a prior study fetched from the PACS).
 
-        The same ID with another name or birth date, or a file of another patient than the
-        session's, is returned as a mismatch: the file is kept in the library but linked to no
-        patient or session, for the clinician to decide.
+        The same ID with another name, birth date or issuer is returned as a mismatch: the file
+        is kept in the library but linked to no patient, for the clinician to decide.
         """
         path = Path(path)
         facts = images.read_facts(path)
@@ -451,25 +460,88 @@ class Repository:
         with self.db.write() as conn:
             now = utc_now()
             stored = images.record(conn, file, path, facts, self.library, now)
-            filed = dicom_import.file_under_patient(
-                conn, stored, path, facts, session_id, who or self.who, now
-            )
+            filed = dicom_import.file_under_patient(conn, stored, path, facts, who or self.who, now)
             return dataclasses.replace(filed, image=images.get(conn, stored.sha256, self.library))
 
-    def link_image(self, session_id: int, sha256: str, *, who: str | None = None) -> None:
-        """Attach a stored image to a session (after the clinician resolved a mismatch)."""
+    # -- the door of a session (admission.py) ----------------------------------------------------
+    def admit(
+        self,
+        path: Path | str,
+        session_id: int,
+        *,
+        origin: str = "",
+        who: str | None = None,
+    ) -> Admission:
+        """Bring an image file into a session: copied into the library, then attached if it is
+        the session patient's, held back with the reasons if it names another patient, or
+        UNIDENTIFIED (see confirm_unidentified) if it names nobody. `origin` says what brought
+        it ("File > Open", "receiver"...), for the held list and the audit log.
+        Raises ImageLoadError for a file that cannot be opened, ReadOnlySession for a signed
+        session."""
+        path = Path(path)
+        facts = images.read_facts(path)
+        file = self.library.add(path)
+        with self.db.write() as conn:
+            now = utc_now()
+            session = sessions.get(conn, session_id)
+            sessions.check_editable(conn, session)
+            stored = images.record(conn, file, path, facts, self.library, now)
+            done = admission.admit(conn, stored, path, facts, session, origin, who or self.who, now)
+            return dataclasses.replace(done, image=images.get(conn, stored.sha256, self.library))
+
+    def confirm_unidentified(
+        self,
+        session_id: int,
+        sha256: str,
+        belongs: bool,
+        *,
+        origin: str = "",
+        who: str | None = None,
+    ) -> Admission:
+        """The clinician's answer for a file that names no patient: it is the session patient's
+        (attached, and remembered with the file) or it is not (held for this session)."""
+        with self.db.write() as conn:
+            now = utc_now()
+            session = sessions.get(conn, session_id)
+            sessions.check_editable(conn, session)
+            stored = images.get(conn, sha256, self.library)
+            if stored.file_identity.is_checkable:
+                raise InvalidValue(f"{stored.name} names its patient: it is checked, not asked")
+            done = admission.confirm(conn, stored, session, belongs, origin, who or self.who, now)
+            return dataclasses.replace(done, image=images.get(conn, sha256, self.library))
+
+    def held_images(self, session_id: int) -> list[HeldImage]:
+        """The images held back from this session, not attached or dismissed yet."""
+        with self.db.read() as conn:
+            return admission.held(conn, session_id, self.library)
+
+    def attach_held(self, session_id: int, sha256: str, *, who: str | None = None) -> StoredImage:
+        """The clinician's explicit decision to attach an image held back from this session
+        (for this session only), audited with the reasons it was held for."""
+        with self.db.write() as conn:
+            now = utc_now()
+            session = sessions.get(conn, session_id)
+            sessions.check_editable(conn, session)
+            found = [h for h in admission.held(conn, session_id, self.library)]
+            entry = next((h for h in found if h.image.sha256 == sha256), None)
+            if entry is None:
+                raise NotFound(f"no image held back from session #{session_id} by that name")
+            patient = patients.get(conn, session.patient_id)
+            admission.attach_anyway(
+                conn, session, entry.image, patient, entry.reasons, who or self.who, now
+            )
+            return entry.image
+
+    def dismiss_held(self, session_id: int, sha256: str, *, who: str | None = None) -> None:
+        """Keep a held image out of the session (it stays in the library)."""
         with self.db.write() as conn:
             session = sessions.get(conn, session_id)
-            images.get(conn, sha256, self.library)
-            if images.link(conn, session_id, sha256, utc_now()):
-                self._log(
-                    conn,
-                    AuditAction.IMPORTED,
-                    who,
-                    session_id=session_id,
-                    patient_id=session.patient_id,
-                    detail=f"image {sha256[:12]} attached",
-                )
+            stored = images.get(conn, sha256, self.library)
+            admission.dismiss(conn, session, stored, who or self.who, utc_now())
+
+    def in_library(self, path: Path | str) -> bool:
+        """Whether the file is a copy in this store's image library."""
+        return inside(Path(path), self.library.root)
 
     def image(self, sha256: str) -> StoredImage:
         with self.db.read() as conn:
@@ -480,32 +552,15 @@ class Repository:
             return images.of_session(conn, session_id, self.library)
 
     def image_ref(self, stored: StoredImage) -> ImageRef:
-        """How a plan refers to a stored image: its library file, UID and content hash."""
+        """How a plan refers to a stored image: its library file, UID and content hash, and
+        the name the clinician knows it by."""
         return ImageRef(
             path=str(stored.library_path),
             sop_instance_uid=stored.sop_instance_uid,
             sha256=stored.sha256,
             frame_count=stored.frame_count,
+            name=stored.name,
         )
-
-    def adopt_images(self, session_id: int, plan: Plan, *, who: str | None = None) -> Plan:
-        """The plan with every image outside the library imported into it and attached to the
-        session, its reference pointing at the library copy."""
-        adopted: list[ImagePlan] = []
-        for im in plan.images:
-            path = Path(im.ref.path)
-            if _inside(path, self.library.root) or not path.is_file():
-                adopted.append(im)
-                continue
-            stored = self.import_image(path, session_id, who=who)
-            ref = dataclasses.replace(
-                im.ref,
-                path=str(stored.library_path),
-                sha256=stored.sha256,
-                sop_instance_uid=im.ref.sop_instance_uid or stored.sop_instance_uid,
-            )
-            adopted.append(dataclasses.replace(im, ref=ref))
-        return plan.with_images(adopted)
 
     # -- editing leases -----------------------------------------------------------------------
     def take_lease(self, session_id: int) -> Lease:
@@ -579,7 +634,7 @@ class Repository:
             )
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
     try:
         return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == str(
             os.path.abspath(folder)

@@ -33,7 +33,8 @@ from prolo_planner.store.records import (
 
 _COLUMNS = (
     "s.id, s.patient_id, s.started_at, s.region, s.side, s.clinician, s.pain_before,"
-    " s.pain_after, s.notes, s.state, s.version, s.amends, s.signed_at, s.signed_by, s.uid"
+    " s.pain_after, s.notes, s.state, s.version, s.amends, s.signed_at, s.signed_by, s.uid,"
+    " s.signed_over"
 )
 _SUPERSEDED = "EXISTS (SELECT 1 FROM sessions n WHERE n.amends = s.id)"
 _SET_ASIDE = (
@@ -80,7 +81,17 @@ def _row(row: Any) -> Session:
         signed_at=row["signed_at"],
         signed_by=row["signed_by"],
         uid=row["uid"],
+        signed_over=_texts(row["signed_over"]),
     )
+
+
+def _texts(stored: str | None) -> tuple[str, ...]:
+    """A JSON list of texts as a tuple; anything else (a damaged row) as nothing."""
+    try:
+        value = json.loads(stored or "[]")
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def get(conn: sqlite3.Connection, session_id: int) -> Session:
@@ -227,13 +238,19 @@ def store_plan(
 
 
 # -- signing and amendment ------------------------------------------------------------------------
-def sign(conn: sqlite3.Connection, session_id: int, who: str, now: str) -> Session:
+def sign(
+    conn: sqlite3.Connection,
+    session_id: int,
+    who: str,
+    now: str,
+    signed_over: tuple[str, ...] = (),
+) -> Session:
     session = get(conn, session_id)
     check_editable(conn, session)
     conn.execute(
-        "UPDATE sessions SET state = 'signed', signed_at = ?, signed_by = ?, updated_at = ?"
-        " WHERE id = ?",
-        (now, who, now, session_id),
+        "UPDATE sessions SET state = 'signed', signed_at = ?, signed_by = ?, updated_at = ?,"
+        " signed_over = ? WHERE id = ?",
+        (now, who, now, json.dumps(list(signed_over)), session_id),
     )
     return get(conn, session_id)
 

@@ -111,8 +111,9 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def run_gui(paths: list[Path]) -> int:
-    """Open the viewer on `paths` (files, folders, DICOMDIRs). With none: the demo session on an
-    empty store, else the latest draft session (the samples if the store cannot be opened)."""
+    """Open the viewer on the latest draft session (the demo session on an empty store, unless
+    `paths` are given), then `paths` (files, folders, DICOMDIRs) through the image door; the
+    samples if the store cannot be opened."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -130,11 +131,19 @@ def run_gui(paths: list[Path]) -> int:
     window.settings.restore_window(window)
     window.show()
     targets = list(paths) or ([] if sessions is not None else sample_images())
-    if targets:
-        # Open once the event loop runs, so the window appears before any file is read.
-        QTimer.singleShot(0, lambda: window.door.open_paths(targets))
-    elif sessions is not None:
-        QTimer.singleShot(0, lambda: open_on_start(sessions))
+
+    def start() -> None:
+        # The latest draft session opens as without files (the demo only for a new user with
+        # no files); files given then go through the image door like any others: into that
+        # session if they are its patient's, held back if not, or into a plan of nobody's.
+        if sessions is not None:
+            open_on_start(sessions, with_demo=not paths)
+        if targets:
+            window.door.open_paths(targets, "command line")
+
+    if targets or sessions is not None:
+        # Once the event loop runs, so the window appears before any file is read.
+        QTimer.singleShot(0, start)
     else:
         window.statusBar().showMessage("No images given. Open some with File > Open (Ctrl+O).")
     log.info("viewer started on %d path(s)", len(targets))

@@ -1,16 +1,20 @@
 """The open-and-import controller: every way an image reaches the window (File > Open, a folder
 or DICOMDIR, Open recent, drag and drop, the command line) passes through `open_paths` here.
 
+While a session is open, the door hands every file to its gate (the sessions feature's
+SessionDoor), which checks it against the session's patient: nothing of another patient reaches
+the session or the viewer. With no session open the files open in a plan of nobody's, shown in
+the viewer and added to that plan (one undo step).
+
 A few plain files open at once on the GUI thread; more, or any folder, go to the import worker
-with its progress dialog. What opens is shown in the viewer and joins the plan (one undo step);
-problems go to Messages and nothing is modal.
+with its progress dialog. Problems go to Messages and nothing is modal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QMimeData, QObject, QTimer
 from PySide6.QtWidgets import QFileDialog
@@ -36,11 +40,25 @@ OPEN_FILTER = (
 )
 
 
+class SessionGate(Protocol):
+    """Where images go while a session is open (ui/sessions/session_door.SessionDoor)."""
+
+    def takes_images(self) -> bool:
+        """Whether a session is open: then every file goes to `admit`, and nowhere else."""
+        ...
+
+    def admit(self, paths: Sequence[Path], origin: str) -> object:
+        """Check the files against the session's patient and bring in what is theirs."""
+        ...
+
+
 class ImageDoor(QObject):
     def __init__(self, window: PlannerWindow) -> None:
         super().__init__(window.as_widget())
         self.setObjectName("image_door")
         self.window = window
+        #: Set by the sessions feature: the open session's door.
+        self.gate: SessionGate | None = None
         self.import_job: FolderImport | None = None
         #: Set while the window closes: an import that finishes then shows nothing.
         self.closing = False
@@ -56,7 +74,7 @@ class ImageDoor(QObject):
         )
         if files:
             settings.last_folder = Path(files[0]).parent
-            self.open_paths([Path(f) for f in files])
+            self.open_paths([Path(f) for f in files], "File > Open")
 
     def choose_folder(self) -> None:
         settings = self.window.settings
@@ -67,7 +85,7 @@ class ImageDoor(QObject):
         )
         if folder:
             settings.last_folder = Path(folder)
-            self.open_paths([Path(folder)])
+            self.open_paths([Path(folder)], "folder or DICOMDIR")
 
     # -- drag and drop ------------------------------------------------------------------------
     @staticmethod
@@ -79,14 +97,15 @@ class ImageDoor(QObject):
         if not paths:
             return False
         # Let the drag finish in the source application before opening (it may take a while).
-        QTimer.singleShot(0, lambda: self.open_paths(paths))
+        QTimer.singleShot(0, lambda: self.open_paths(paths, "drag and drop"))
         return True
 
     # -- opening ------------------------------------------------------------------------------
-    def open_paths(self, paths: Sequence[Path]) -> None:
+    def open_paths(self, paths: Sequence[Path], origin: str = "File > Open") -> None:
         """Open files, folders and DICOMDIRs: a few files at once, anything bigger in the
         background with a progress dialog. Problems go to Messages; nothing is modal.
-        What opens joins the plan (one undo step)."""
+        With a session open, everything goes through its gate (`origin` says what brought
+        it); else what opens joins the window's plan (one undo step)."""
         paths = [Path(p) for p in paths]
         if not paths:
             return
@@ -94,7 +113,14 @@ class ImageDoor(QObject):
             p.is_dir() or is_dicomdir(p) for p in paths
         )
         if needs_scan:
-            self.start_import(paths)
+            self.start_import(paths, origin)
+            return
+        if self._gated():
+            assert self.gate is not None
+            self.gate.admit(paths, origin)
+            for path in paths:
+                if path.is_file():
+                    self.window.settings.add_recent(path)
             return
         sources: list[ImageSource] = []
         problems: list[Notice] = []
@@ -108,25 +134,40 @@ class ImageDoor(QObject):
             self.window.settings.add_recent(source.info.path)
         self.window.report(problems)
 
-    def start_import(self, paths: Sequence[Path]) -> FolderImport | None:
+    def _gated(self) -> bool:
+        return self.gate is not None and self.gate.takes_images()
+
+    def start_import(
+        self, paths: Sequence[Path], origin: str = "folder or DICOMDIR"
+    ) -> FolderImport | None:
         if self.import_job is not None and self.import_job.running:
             self.window.report([Notice("an import is already running; wait for it or cancel it")])
             return None
         job = FolderImport(paths, self.window.as_widget())
-        job.finished.connect(lambda result, roots=list(paths): self._import_done(result, roots))
+        job.finished.connect(
+            lambda result, roots=list(paths): self._import_done(result, roots, origin)
+        )
         job.failed.connect(lambda message: self.window.report([Notice(message)]))
         self.import_job = job
         self.window.show_status("Importing…")
         job.start()
         return job
 
-    def _import_done(self, result: ImportResult, roots: list[Path]) -> None:
+    def _import_done(self, result: ImportResult, roots: list[Path], origin: str) -> None:
         self.import_job = None
         if self.closing:  # the window closed mid-import: nobody will show these
             for source in result.sources:
                 source.close()
             return
-        self.add_sources(result.sources)
+        if self._gated():
+            # The scan found the images; the session's door decides which come in.
+            found = [source.info.path for source in result.sources]
+            for source in result.sources:
+                source.close()
+            assert self.gate is not None
+            self.gate.admit(found, origin)
+        else:
+            self.add_sources(result.sources)
         for root in roots:
             if root.exists():
                 self.window.settings.add_recent(root)
@@ -138,6 +179,9 @@ class ImageDoor(QObject):
         if problems:
             words.append(f"{len(problems)} could not be opened (see Messages)")
         summary = ("Import cancelled: " if result.cancelled else "") + ", ".join(words)
+        if self._gated():
+            self.window.report(problems)  # the gate said what came in and what was held
+            return
         self.window.report(problems, summary)
         if not problems:
             self.window.show_status(summary, 8000)

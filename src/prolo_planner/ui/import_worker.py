@@ -159,6 +159,9 @@ class FolderImport(QObject):
         self.thread.wait()
 
     def _on_finished(self, result: object) -> None:
+        # The last figures may have arrived while the modal dialog was processing events
+        # (the loop in _on_progress then only recorded them): say them as the last words.
+        self.last_label = progress_text(*self.last_progress, self._where)
         self._end()
         self.finished.emit(result)
 

@@ -48,4 +48,4 @@ class RecentFilesMenu:
             self.window.settings.remove_recent([path])
             self.window.report([Notice("no longer exists; removed from Open recent", path)])
             return
-        self.window.door.open_paths([path])
+        self.window.door.open_paths([path], "Open recent")

@@ -60,7 +60,11 @@ class ExportsFeature(QObject):
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
         self.queue_panel.send_button.clicked.connect(self.send_session)
-        self.receiver_panel = ReceiverPanel(self.repo)
+        # The inbox files through the open session's door when sessions are installed.
+        door = getattr(self._sessions, "door", None)
+        self.receiver_panel = ReceiverPanel(
+            self.repo, file_into=door.file_from_inbox if door is not None else None
+        )
         self.receiver_dock: QDockWidget = window.add_dock(
             "Receiver and inbox", "receiver_dock", self.receiver_panel
         )
@@ -122,7 +126,15 @@ class ExportsFeature(QObject):
     def query_retrieve(self) -> QueryRetrieveDialog:
         patient = getattr(self._sessions, "patient", None)
         mrn = getattr(patient, "mrn", "")
-        return self._show("query", QueryRetrieveDialog(self.repo, mrn, self.window.as_widget()))
+        door = getattr(self._sessions, "door", None)
+        dialog = QueryRetrieveDialog(
+            self.repo,
+            mrn,
+            self.window.as_widget(),
+            session_id=self.current_session_id() if door is not None else None,
+            on_admitted=door.retrieved if door is not None else None,
+        )
+        return self._show("query", dialog)
 
     def dicom_nodes(self) -> DicomNodesDialog:
         return self._show("nodes", DicomNodesDialog(self.window.as_widget()))

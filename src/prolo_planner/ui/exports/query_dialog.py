@@ -1,7 +1,10 @@
 """Query/Retrieve: find a patient's prior studies on the PACS (C-FIND) and fetch the chosen ones
-into the store (C-GET), where they are filed under the patient as if imported by hand."""
+(C-GET): with a session open, through its door (checked against its patient, held back when they
+are another's); with none, into the store under their patient."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from prolo_planner.net.nodes import NodeError, load_settings
 from prolo_planner.net.query import FetchResult, StudyFound, fetch_study, find_studies
+from prolo_planner.store.records import Admission, Admitted
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.exports.background import Task
 
@@ -35,12 +39,21 @@ def study_date(text: str) -> str:
 
 class QueryRetrieveDialog(QDialog):
     def __init__(
-        self, repo: Repository, patient_id: str = "", parent: QWidget | None = None
+        self,
+        repo: Repository,
+        patient_id: str = "",
+        parent: QWidget | None = None,
+        *,
+        session_id: int | None = None,
+        on_admitted: Callable[[Sequence[Admission], int], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("query_retrieve_dialog")
         self.setWindowTitle("Prior studies on the PACS")
         self.repo = repo
+        #: The open session the images are brought to (its door), or None: under their patient.
+        self.session_id = session_id
+        self.on_admitted = on_admitted
         self.task: Task | None = None
         self.studies: list[StudyFound] = []
         self.fetched: list[FetchResult] = []
@@ -149,6 +162,7 @@ class QueryRetrieveDialog(QDialog):
         if not chosen or not self.known:
             return None
         node, calling, repo = self.known[self.nodes.currentIndex()], self.calling, self.repo
+        session_id = self.session_id
 
         def job(progress) -> list[FetchResult]:
             results = []
@@ -159,7 +173,12 @@ class QueryRetrieveDialog(QDialog):
 
                 results.append(
                     fetch_study(
-                        node, study.study_instance_uid, repo, calling_ae=calling, progress=each
+                        node,
+                        study.study_instance_uid,
+                        repo,
+                        session_id=session_id,
+                        calling_ae=calling,
+                        progress=each,
                     )
                 )
             return results
@@ -186,12 +205,22 @@ class QueryRetrieveDialog(QDialog):
         self.fetch_button.setEnabled(bool(self.selected()))
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
+        admitted = [a for r in results for a in r.admitted]
         imported = sum(len(r.imported) for r in results)
         held = sum(1 for r in results for i in r.imported if i.mismatch is not None)
         kept = sum(len(r.kept) for r in results)
         problems = [p for r in results for p in r.problems]
-        text = f"{imported} image(s) filed in the store"
-        if held:
+        if self.session_id is not None:
+            into = sum(1 for a in admitted if a.state is not Admitted.HELD)
+            held = sum(1 for a in admitted if a.state is Admitted.HELD)
+            text = f"{into} image(s) brought to the open session"
+            if held:
+                text += f", {held} held back: not this patient's"
+            if self.on_admitted is not None and admitted:
+                self.on_admitted(admitted, self.session_id)
+        else:
+            text = f"{imported} image(s) filed in the store"
+        if held and self.session_id is None:
             text += f", {held} held for a patient that does not match"
         if kept:
             text += f", {kept} report(s) or presentation state(s) kept for review"

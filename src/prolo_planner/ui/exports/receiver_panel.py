@@ -1,13 +1,14 @@
 """The receiving node and its inbox: settings (off by default; address, port, the scanners
-allowed), Start and Stop, the images that arrived, and "File under session" into the store."""
+allowed), Start and Stop, the images that arrived (net/inbox.py reads them), and "File under
+session", which brings them in through the session's door: checked against its patient, held
+back when they are another patient's."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pydicom
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,47 +27,42 @@ from PySide6.QtWidgets import (
 )
 
 from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.net.inbox import InboxImage, read_inbox
 from prolo_planner.net.nodes import NodeError, ReceiverSettings, load_settings, save_settings
 from prolo_planner.net.receiver import INBOX_DIR, Receiver, ReceiverError
-from prolo_planner.store.records import StoreError
+from prolo_planner.store.records import Admitted, StoreError
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.exports.session_picker import SessionPicker
 
 COLUMNS = ("Patient ID", "Patient", "From", "Image", "File")
 
-
-@dataclass(frozen=True, slots=True)
-class InboxImage:
-    path: Path
-    patient_id: str
-    patient_name: str
-    description: str
-    sender: str
+#: Brings files into a session (id) through its door; one line per file of what happened.
+FileInto = Callable[[Sequence[Path], int], list[str]]
 
 
-def read_inbox(folder: Path) -> list[InboxImage]:
-    """What waits in the inbox, oldest first; a file that is not readable is listed as such."""
-    if not folder.is_dir():
-        return []
-    out = []
-    for path in sorted(folder.glob("*.dcm"), key=lambda p: p.stat().st_mtime):
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception as exc:  # listed, so the clinician sees it arrived damaged
-            out.append(InboxImage(path, "", "", f"cannot be read: {exc}", ""))
-            continue
-        sender = str(ds.file_meta.get("SourceApplicationEntityTitle", "") or "").strip()
-        what = " ".join(str(ds.get(k, "") or "") for k in ("Modality", "SeriesDescription"))
-        out.append(
-            InboxImage(
-                path,
-                str(ds.get("PatientID", "") or ""),
-                str(ds.get("PatientName", "") or ""),
-                what.strip(),
-                sender,
-            )
-        )
-    return out
+def store_door(repo: Repository) -> FileInto:
+    """The session's door in the store alone (no window to ask in): a file naming nobody stays
+    in the inbox, to be brought in from the open session, where the clinician is asked."""
+
+    def file_into(paths: Sequence[Path], session_id: int) -> list[str]:
+        lines = []
+        for path in paths:
+            try:
+                done = repo.admit(path, session_id, origin="receiver")
+            except (StoreError, ImageLoadError, OSError) as exc:  # it stays in the inbox
+                lines.append(f"{path.name}: not filed: {exc}")
+                continue
+            if done.state is Admitted.UNIDENTIFIED:
+                lines.append(f"{path.name}: names no patient; open the session and bring it in")
+                continue
+            path.unlink(missing_ok=True)
+            if done.attached:
+                lines.append(f"{path.name}: filed under session #{session_id}")
+            else:
+                lines.append(f"{path.name}: held back, not filed: " + "; ".join(done.reasons))
+        return lines
+
+    return file_into
 
 
 class _Relay(QObject):
@@ -74,10 +70,14 @@ class _Relay(QObject):
 
 
 class ReceiverPanel(QWidget):
-    def __init__(self, repo: Repository, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, repo: Repository, parent: QWidget | None = None, file_into: FileInto | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("receiver_panel")
         self.repo = repo
+        #: The session's door the inbox files through (the window's, when sessions are open).
+        self.file_into: FileInto = file_into or store_door(repo)
         self.inbox = repo.data_dir / INBOX_DIR
         self.receiver: Receiver | None = None
         self._relay = _Relay(self)
@@ -222,25 +222,15 @@ class ReceiverPanel(QWidget):
                 self.sessions.select(rows[0].session.id)
 
     def file_selected(self) -> list[str]:
-        """Import the chosen images into the store under the chosen session; each leaves the
-        inbox once the store holds it. Returns what happened, one line per image."""
+        """Bring the chosen images into the chosen session through its door; each leaves the
+        inbox once the store holds it (attached, or held back with the reason). Returns what
+        happened, one line per image."""
         session_id = self.sessions.session_id()
         chosen = self.selected()
         if session_id is None or not chosen:
             self.result.setText("Choose images in the inbox and a session.")
             return []
-        lines: list[str] = []
-        for im in chosen:
-            try:
-                done = self.repo.import_dicom(im.path, session_id)
-            except (StoreError, ImageLoadError, OSError) as exc:  # it stays in the inbox
-                lines.append(f"{im.path.name}: not filed: {exc}")
-                continue
-            im.path.unlink(missing_ok=True)
-            if done.mismatch is not None:
-                lines.append(f"held, not filed: {done.mismatch}")
-            else:
-                lines.append(f"{im.path.name}: filed under session #{session_id}")
+        lines = self.file_into([im.path for im in chosen], session_id)
         self.result.setText("\n".join(lines))
         self.refresh()
         return lines

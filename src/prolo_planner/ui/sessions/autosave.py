@@ -149,7 +149,8 @@ class AutosaveService(QObject):
             ref = self._adopted.get(im.ref.path)
             if ref is None and _outside(im, self.repo):
                 try:
-                    stored = self.repo.import_image(im.ref.path, self.session_id)
+                    # A copy only: the session's door (admission) decides what is linked.
+                    stored = self.repo.import_image(im.ref.path)
                 except (ImageLoadError, StoreError, OSError) as exc:
                     log.warning("image %s not copied to the library: %s", im.ref.path, exc)
                 else:
@@ -158,6 +159,7 @@ class AutosaveService(QObject):
                         path=str(stored.library_path),
                         sha256=stored.sha256,
                         sop_instance_uid=im.ref.sop_instance_uid or stored.sop_instance_uid,
+                        name=im.ref.name or stored.name,
                     )
             images.append(im if ref is None else replace(im, ref=ref))
         return plan.with_images(images)

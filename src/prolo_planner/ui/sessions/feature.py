@@ -30,17 +30,18 @@ from PySide6.QtWidgets import (
 )
 
 from prolo_planner.core.plan import Plan, Side
-from prolo_planner.store.records import Patient, PlanSaved, Session, StoreError
+from prolo_planner.store.records import Patient, PlanSaved, Session, StoredImage, StoreError
 from prolo_planner.store.repository import OpenedSession, Repository
 from prolo_planner.ui.notices import Notice
 from prolo_planner.ui.sessions.autosave import AutosaveService
 from prolo_planner.ui.sessions.carry_forward import (
     unplaced_targets,
 )
+from prolo_planner.ui.sessions.held_images import HeldImagesPanel
 from prolo_planner.ui.sessions.patient_list import PatientList
 from prolo_planner.ui.sessions.review import SessionReview
+from prolo_planner.ui.sessions.session_door import DoorResult, SessionDoor, add_to_plan
 from prolo_planner.ui.sessions.session_form import NewSessionDialog, SessionForm
-from prolo_planner.ui.sessions.session_import import ImportSummary, add_to_plan, import_into_session
 from prolo_planner.ui.sessions.session_text import session_date, session_title
 from prolo_planner.ui.sessions.timeline import TimelineView
 from prolo_planner.ui.window_protocol import PlannerWindow
@@ -88,9 +89,14 @@ class SessionsFeature(QObject):
         self.ask_new_session: Callable[[Patient], dict[str, Any] | None] = self._new_session_dialog
 
         self.patients = PatientList(self.repo)
+        self.held = HeldImagesPanel(self.repo)
         self.timeline = TimelineView(self.repo)
         self.form = SessionForm(self.repo)
-        self.panel = _panel(self.patients, self.timeline, self.form)
+        self.panel = _panel(self.patients, self.held, self.timeline, self.form)
+        #: Every image brought while a session is open comes through here (the window's door
+        #: hands it over): checked against the session's patient.
+        self.door = SessionDoor(self)
+        window.door.gate = self.door
         # A strip under the image: the image keeps most of the height.
         self.dock: QDockWidget = window.add_dock(
             "Patients",
@@ -100,7 +106,8 @@ class SessionsFeature(QObject):
             height=DOCK_HEIGHT,
         )
         self.patients.patient_chosen.connect(self.show_patient)
-        self.patients.mismatch_attach_requested.connect(self._attach_held_file)
+        self.held.attached.connect(self._attached_anyway)
+        self.held.failed.connect(self.tell)
         self.timeline.open_requested.connect(self.open_session)
         # Library copies are named by their hash: the thumbnails and Details show the original.
         window.original_name = self.original_name
@@ -146,9 +153,16 @@ class SessionsFeature(QObject):
         menu.aboutToShow.connect(self._update_actions)
         return actions
 
+    @property
+    def editable(self) -> bool:
+        """A session is open in this window and may be changed (a draft, with its lease)."""
+        return (
+            self.session is not None and self.autosave is not None and not self.autosave.read_only
+        )
+
     def _update_actions(self) -> None:
         s = self.session
-        editable = s is not None and self.autosave is not None and not self.autosave.read_only
+        editable = self.editable
         self.actions["new"].setEnabled(self.patient is not None)
         self.actions["import"].setEnabled(editable)
         self.actions["sign"].setEnabled(editable)
@@ -172,14 +186,18 @@ class SessionsFeature(QObject):
         self.timeline.show_patient(patient)
         self._update_actions()
 
-    def _attach_held_file(self, sha256: str) -> None:
-        """The clinician decided a held-back file is this patient's after all."""
-        if self.session is None or self.autosave is None or self.autosave.read_only:
-            self.tell("Open the session the file belongs to (a draft) first, then attach it")
+    def show_held(self) -> None:
+        """Show the images held back from the open session (in the Patients panel)."""
+        self.dock.show()
+        self.dock.raise_()
+
+    def _attached_anyway(self, stored: StoredImage) -> None:
+        """The clinician attached a held image to the open session (audited by the store)."""
+        if self.session is None:
             return
-        self.repo.link_image(self.session.id, sha256)
-        add_to_plan(self.repo, self.session, self.window.plan, [self.repo.image(sha256)])
-        self.tell(f"File attached to the session of {session_date(self.session)}")
+        if self.editable:
+            add_to_plan(self.repo, self.session, self.window.plan, [stored])
+        self.tell(f"{stored.name} attached to the session of {session_date(self.session)}")
 
     def choose_files_to_import(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
@@ -188,18 +206,9 @@ class SessionsFeature(QObject):
         if files:
             self.import_files([Path(f) for f in files])
 
-    def import_files(self, paths: list[Path]) -> ImportSummary | None:
-        """Copy files into the library, file them under this session and add them to its plan."""
-        if self.session is None or self.autosave is None or self.autosave.read_only:
-            self.tell("Open a draft session to import images into it")
-            return None
-        summary = import_into_session(
-            self.repo, self.patients, self.session, self.window.plan, paths
-        )
-        self.window.report([Notice(p) for p in summary.problems], summary.text())
-        if summary.held:
-            self.show_patients()
-        return summary
+    def import_files(self, paths: list[Path], origin: str = "Session > Import") -> DoorResult:
+        """Bring files into the open session through its door."""
+        return self.door.admit(paths, origin)
 
     # -- opening ----------------------------------------------------------------------------
     def open_session(self, session_id: int) -> OpenedSession:
@@ -234,6 +243,7 @@ class SessionsFeature(QObject):
         self.timeline.select_session(session.id)
         self.patients.select_patient(patient.id)
         self.form.show_session(session, session_title(patient, session), reason or None)
+        self.held.show_session(session)
         if reason:
             self.tell(f"Opened read-only: {reason}")
         self._update_actions()
@@ -258,6 +268,7 @@ class SessionsFeature(QObject):
         self.session = None
         self.timeline.set_current(None)
         self.form.show_session(None)
+        self.held.show_session(None)
         self._update_actions()
         self.session_changed.emit(None)
 
@@ -279,16 +290,49 @@ class SessionsFeature(QObject):
         plan = self._plan_for_new_session(patient)
         try:
             session = self.repo.create_session(patient.id, **fields)
-            if plan.images:
-                # Images opened before the session existed go into the library now.
-                plan = self.repo.adopt_images(session.id, plan)
-            self.repo.save_plan(session.id, plan)
         except StoreError as exc:
             self.tell(f"Session not started: {exc}")
             return None
+        if plan.images:
+            # Images opened before the session existed come in through its door now.
+            plan = self._adopt(plan, session)
+        try:
+            self.repo.save_plan(session.id, plan)
+        except StoreError as exc:
+            self.tell(f"The plan was not saved in the new session: {exc}")
         self.timeline.show_patient(patient)
         self.open_session(session.id)
         return session
+
+    def _adopt(self, plan: Plan, session: Session) -> Plan:
+        """The plan of images opened before the session, through the session's door: what is
+        the patient's points at its library copy; an image held back leaves the plan with its
+        annotations (and the clinician is told)."""
+        outside = [im for im in plan.images if not self.repo.in_library(im.ref.path)]
+        outside_ids = {im.id for im in outside}
+        result = self.door.admit(
+            [Path(im.ref.path) for im in outside], "opened before the session", session.id
+        )
+        images, dropped = [], set()
+        for im in plan.images:
+            stored = result.attached_from.get(str(Path(im.ref.path)))
+            if stored is not None:
+                ref = self.repo.image_ref(stored)
+                images.append(replace(im, ref=replace(ref, name=Path(im.ref.path).name)))
+            elif im.id in outside_ids:
+                dropped.add(im.id)
+            else:
+                images.append(im)
+        if dropped:
+            left = [a for a in plan.annotations if a.image_id in dropped]
+            self.tell(
+                f"{len(dropped)} image(s) not this patient's left out of the new session, with "
+                f"their {len(left)} annotation(s); see Held back in the Patients panel"
+            )
+        return replace(
+            plan.with_images(images),
+            annotations=tuple(a for a in plan.annotations if a.image_id not in dropped),
+        )
 
     def _plan_for_new_session(self, patient: Patient) -> Plan:
         current: Plan = self.window.plan.plan
@@ -438,14 +482,21 @@ def _local_time(utc_iso: str) -> str:
     return when.astimezone().strftime("%H:%M:%S")
 
 
-def _panel(patients: PatientList, timeline: TimelineView, form: SessionForm) -> QWidget:
-    """Patients on the left, the timeline in the middle, the open session's fields beside."""
+def _panel(
+    patients: PatientList, held: HeldImagesPanel, timeline: TimelineView, form: SessionForm
+) -> QWidget:
+    """Patients on the left (the images held back from the open session under them), the
+    timeline in the middle, the open session's fields beside."""
     panel = QWidget()
     panel.setObjectName("patients_panel")
     # Never so short that the timeline shows fewer than a handful of sessions.
     panel.setMinimumHeight(PANEL_MIN_HEIGHT)
+    left = QSplitter(Qt.Orientation.Vertical)
+    left.addWidget(patients)
+    left.addWidget(held)
+    left.setChildrenCollapsible(False)
     split = QSplitter(Qt.Orientation.Horizontal)
-    split.addWidget(patients)
+    split.addWidget(left)
     split.addWidget(timeline)
     split.addWidget(form)
     split.setStretchFactor(0, 2)

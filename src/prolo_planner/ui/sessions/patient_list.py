@@ -1,10 +1,7 @@
-"""Finding a patient: search by name or ID, a new patient, and DICOM files whose patient does not
-match the store (shown to the clinician, never merged silently)."""
+"""Finding a patient: search by name or ID, and a new patient. (Images whose patient does not
+match the open session are held_images.py's.)"""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -24,8 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from prolo_planner.imaging.errors import ImageLoadError
-from prolo_planner.store.records import DicomImport, Patient, PatientMismatch, StoreError
+from prolo_planner.store.records import Patient, StoreError
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.sessions.session_text import patient_line, patient_two_lines
 
@@ -107,11 +103,9 @@ class NewPatientDialog(QDialog):
 
 
 class PatientList(QWidget):
-    """Search field, matching patients, and the files held back because their patient differs."""
+    """Search field and the matching patients."""
 
     patient_chosen = Signal(object)  # Patient
-    #: A held-back file the clinician chose to attach anyway (sha256).
-    mismatch_attach_requested = Signal(str)
 
     def __init__(self, repo: Repository, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,30 +127,6 @@ class PatientList(QWidget):
         self.new_button = QPushButton("New patient…")
         self.new_button.clicked.connect(self.add_patient)
 
-        self.mismatch_label = QLabel("Held back: the patient in the file does not match")
-        self.mismatch_label.setStyleSheet(f"color: {MISMATCH_COLOUR.name()}")
-        self.mismatches = QListWidget()
-        self.mismatches.setObjectName("mismatch_list")
-        self.mismatches.setWordWrap(True)
-        self.attach_button = QPushButton("Attach to the open session anyway")
-        self.attach_button.setToolTip(
-            "Only when you are sure the file shows this patient (a typing error in the scanner)"
-        )
-        self.attach_button.clicked.connect(self._attach_chosen)
-        self.dismiss_button = QPushButton("Dismiss")
-        self.dismiss_button.setToolTip("Keep the file apart; it stays in the image library")
-        self.dismiss_button.clicked.connect(self._dismiss_chosen)
-        mismatch_buttons = QHBoxLayout()
-        mismatch_buttons.addWidget(self.attach_button)
-        mismatch_buttons.addWidget(self.dismiss_button)
-        self._mismatch_box = QWidget()
-        box = QVBoxLayout(self._mismatch_box)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.mismatch_label)
-        box.addWidget(self.mismatches)
-        box.addLayout(mismatch_buttons)
-        self._mismatch_box.hide()
-
         bottom = QHBoxLayout()
         bottom.addWidget(self.count, 1)
         bottom.addWidget(self.new_button)
@@ -165,7 +135,6 @@ class PatientList(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.results, 1)
         layout.addLayout(bottom)
-        layout.addWidget(self._mismatch_box)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -239,54 +208,3 @@ class PatientList(QWidget):
         self.search.setText(patient.mrn)
         self.run_search()
         self.select_patient(patient.id)
-
-    # -- DICOM import -----------------------------------------------------------------------
-    def import_dicom(
-        self, paths: Iterable[Path], session_id: int | None = None
-    ) -> tuple[list[DicomImport], list[str]]:
-        """Import DICOM files (into a session if given): matched files are filed under their
-        patient; mismatches are listed here for the clinician. Returns the imports and the
-        problems (files that could not be read) in words."""
-        done: list[DicomImport] = []
-        problems: list[str] = []
-        for path in paths:
-            try:
-                result = self.repo.import_dicom(path, session_id)
-            except ImageLoadError as exc:
-                problems.append(f"{Path(exc.path).name}: {exc.reason}")
-                continue
-            except StoreError as exc:
-                problems.append(str(exc))
-                continue
-            done.append(result)
-            if result.mismatch is not None:
-                self.show_mismatch(result.mismatch, result.image.sha256)
-        self.run_search()
-        return done, problems
-
-    def show_mismatch(self, mismatch: PatientMismatch, sha256: str) -> None:
-        item = QListWidgetItem(str(mismatch))
-        item.setData(Qt.ItemDataRole.UserRole, sha256)
-        item.setForeground(MISMATCH_COLOUR)
-        item.setToolTip(
-            "Not merged: the file is kept in the library, linked to no patient.\n"
-            + "\n".join(mismatch.differences)
-        )
-        self.mismatches.addItem(item)
-        self.mismatches.setCurrentItem(item)
-        self._mismatch_box.show()
-
-    def mismatch_lines(self) -> list[str]:
-        return [self.mismatches.item(i).text() for i in range(self.mismatches.count())]
-
-    def _attach_chosen(self) -> None:
-        item = self.mismatches.currentItem()
-        if item is not None:
-            self.mismatch_attach_requested.emit(item.data(Qt.ItemDataRole.UserRole))
-            self._dismiss_chosen()
-
-    def _dismiss_chosen(self) -> None:
-        row = self.mismatches.currentRow()
-        if row >= 0:
-            self.mismatches.takeItem(row)
-        self._mismatch_box.setVisible(self.mismatches.count() > 0)

@@ -53,11 +53,12 @@ def latest_draft(repo: Repository) -> int | None:
     return None if row is None else int(row[0])
 
 
-def open_on_start(feature: SessionsFeature) -> StartResult:
-    """Open the demo (empty store) or the latest draft session in the feature's window."""
+def open_on_start(feature: SessionsFeature, *, with_demo: bool = True) -> StartResult:
+    """Open the demo (empty store, `with_demo`) or the latest draft session in the feature's
+    window."""
     repo = feature.repo
     opened = Opened.LATEST_DRAFT
-    if store_is_empty(repo):
+    if with_demo and store_is_empty(repo):
         try:
             fill_demo(repo)
             opened = Opened.DEMO
