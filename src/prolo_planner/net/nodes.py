@@ -255,6 +255,13 @@ class ReceiverSettings:
     port: int = DEFAULT_RECEIVER_PORT
     #: Calling AE titles allowed to push (the scanners); nobody else is accepted.
     allowed_calling_ae_titles: tuple[str, ...] = ()
+    #: The largest object taken in: a 600-frame 1080p uncompressed cine is 3.7 GB, an
+    #: ultrasound cine as scanners send it (JPEG) tens of MB.
+    max_dataset_mb: int = 2048
+    #: What the inbox may hold before it refuses more, until the clinician files what is there.
+    inbox_quota_mb: int = 20_480
+    #: Associations one scanner may have open at once; the others keep theirs.
+    associations_per_scanner: int = 4
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ae_title", check_ae_title(self.ae_title, "receiver AE title"))
@@ -268,6 +275,10 @@ class ReceiverSettings:
             for i, t in enumerate(self.allowed_calling_ae_titles)
         )
         object.__setattr__(self, "allowed_calling_ae_titles", titles)
+        for name, low, high in _RECEIVER_RANGES:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise NodeError(f"receiver {name}: a whole number from {low} to {high}")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -276,7 +287,16 @@ class ReceiverSettings:
             "address": self.address,
             "port": self.port,
             "allowed_calling_ae_titles": list(self.allowed_calling_ae_titles),
+            **{name: getattr(self, name) for name, _low, _high in _RECEIVER_RANGES},
         }
+
+
+#: The receiver's limits and their allowed ranges (a DICOM element holds at most 4 GB).
+_RECEIVER_RANGES = (
+    ("max_dataset_mb", 1, 4096),
+    ("inbox_quota_mb", 1, 1 << 24),
+    ("associations_per_scanner", 1, 64),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +386,7 @@ def settings_from_json(data: object, where: str = SETTINGS_FILE) -> NetworkSetti
             address=raw_rx.get("address", rx.address),
             port=raw_rx.get("port", rx.port),
             allowed_calling_ae_titles=tuple(raw_rx.get("allowed_calling_ae_titles", ())),
+            **{name: raw_rx.get(name, getattr(rx, name)) for name, _low, _high in _RECEIVER_RANGES},
         )
         extra = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
         port = data.get("retrieve_port", DEFAULT_RETRIEVE_PORT)
