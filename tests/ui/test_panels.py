@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from PySide6.QtCore import Qt
 
 from prolo_planner.core.catalog import load_catalogs
 from prolo_planner.core.edits import AddAnnotation
@@ -166,6 +167,31 @@ def test_a_catalog_name_brings_its_kind_in_one_step(desk: Desk) -> None:
     editor.target_name.setEditText("  my own   site ")  # typed: kept as typed, kind unchanged
     editor.target_name.lineEdit().editingFinished.emit()
     assert desk.plan.annotation(target.id).name == "my own site"
+    assert desk.plan.annotation(target.id).kind is TargetKind.JOINT_CAPSULE
+
+
+def test_a_kind_set_by_hand_survives_leaving_the_name_field(desk: Desk, qtbot) -> None:
+    """Issue 10: Kind = periosteum, open the Name list, Esc: it was "ligament" again. Leaving
+    the name field with the same catalog name no longer brings the catalog's kind back."""
+    target = desk.add(Target(desk.image_id, Point(300, 250)))
+    desk.workspace.controller.select([target.id])
+    editor = desk.editor
+    editor.target_name.setCurrentText("L4-L5 supraspinous ligament")
+    editor.target_name.activated.emit(editor.target_name.currentIndex())
+    assert desk.plan.annotation(target.id).kind is TargetKind.LIGAMENT  # the catalog's
+    editor.target_kind.setCurrentIndex(editor.target_kind.findData(TargetKind.PERIOSTEUM.value))
+    editor.target_kind.activated.emit(editor.target_kind.currentIndex())
+    assert desk.plan.annotation(target.id).kind is TargetKind.PERIOSTEUM
+    # Open the name list and press Esc: the field is left, the name unchanged.
+    editor.target_name.showPopup()
+    qtbot.keyClick(editor.target_name.view(), Qt.Key.Key_Escape)
+    editor.target_name.lineEdit().editingFinished.emit()
+    editor.target_name.activated.emit(editor.target_name.currentIndex())
+    changed = desk.plan.annotation(target.id)
+    assert (changed.name, changed.kind) == ("L4-L5 supraspinous ligament", TargetKind.PERIOSTEUM)
+    # Choosing another catalog name brings that name's kind.
+    editor.target_name.setCurrentText("L4-L5 facet joint capsule")
+    editor.target_name.activated.emit(editor.target_name.currentIndex())
     assert desk.plan.annotation(target.id).kind is TargetKind.JOINT_CAPSULE
 
 

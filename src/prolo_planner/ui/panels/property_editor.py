@@ -402,8 +402,12 @@ class PropertyEditor(QWidget):
         changes: dict[str, Any] = {"name": name}
         region = ws.region(self._image_id)
         entry = region.target(name) if region is not None and name else None
-        if entry is not None:
+        # Only a name newly chosen brings the catalog's kind: leaving the field (Esc on the
+        # list, a click elsewhere) must not undo a kind the clinician set by hand.
+        if entry is not None and entry.name != a.name:
             changes["name"], changes["kind"] = entry.name, entry.kind
+        elif entry is not None:
+            changes["name"] = entry.name
         self._commit("name", **changes)
 
     def _zone_name_chosen(self) -> None:
