@@ -41,6 +41,14 @@ def make_window(qtbot, answers: list[UnsavedChoice] | None = None) -> MainWindow
     w.plan_files.locate_image = lambda _p, _image, _folder: None
     w.plan_files.choose_open_path = lambda _p, _folder: None
     w.plan_files.choose_save_path = lambda _p, _suggested: None
+    w.removals = []  # type: ignore[attr-defined]
+    w.remove_answers = []  # type: ignore[attr-defined]
+
+    def confirm_remove(name: str, n: int) -> bool:
+        w.removals.append((name, n))  # type: ignore[attr-defined]
+        return w.remove_answers.pop(0) if w.remove_answers else True  # type: ignore[attr-defined]
+
+    w.confirm_remove = confirm_remove
     w.tool_bar.ask_note_text = lambda _parent: "check depth"
     w.tool_bar.ask_distance_mm = lambda _parent, _px: 10.0
     return w

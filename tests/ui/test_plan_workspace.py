@@ -70,10 +70,18 @@ def test_closing_an_image_takes_its_annotations_and_undo_brings_them_back(qtbot,
     window.thumbnails.setCurrentRow(0)
     lumbar_id = window.current_image_id()
     target = add(window, Target(lumbar_id, Point(300, 250), name="L4-L5"))
+    window.remove_answers = [False]  # Ctrl+W asks first: the clinician says no
     window.window_actions.act_close.trigger()
+    assert window.removals == [("lumbar_long_axis_rgb.dcm", 1)]
+    assert len(window.plan.plan.images) == 2 and window.thumbnails.count() == 2
+    window.window_actions.act_close.trigger()  # and now yes
     assert [im.ref.path for im in window.plan.plan.images] == [str(HIP_GRAB)]
     assert window.plan.plan.annotations == () and window.thumbnails.count() == 1
-    assert "Edit > Undo brings them back" in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage() == (
+        "lumbar_long_axis_rgb.dcm closed and taken out of the plan with its 1 annotation(s): "
+        "Edit > Undo brings them back"
+    )
+    assert window.edit_actions.act_undo.text() == "&Undo Remove image 'lumbar_long_axis_rgb.dcm'"
     window.edit_actions.act_undo.trigger()
     assert window.plan.plan.find(target.id) == target and window.thumbnails.count() == 2
     window.show_image_id(lumbar_id)

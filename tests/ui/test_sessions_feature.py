@@ -365,3 +365,30 @@ def test_library_images_show_the_clinicians_file_name_not_the_hash(qtbot, demo):
     row = captions.index("lumbar_long_axis_clip.mp4")
     window.show_image(row)
     assert "  File: lumbar_long_axis_clip.mp4" in window.metadata.plain_text().splitlines()
+
+
+def test_no_text_names_an_image_by_the_librarys_hash(qtbot, demo):
+    """Issue 10: "Remove image '798b8abf...'": the image panel, undo texts, warnings and the
+    status bar named images by the library's content hash."""
+    import re
+
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    hexes = re.compile(r"[0-9a-f]{12,}")
+    image = window.plan.plan.images[0]
+    assert image.ref.sha256[2:14] in image.ref.path  # the file open is a hash-named copy
+    # Uncalibrated on purpose: the warning names the image.
+    window.workspace.clear_manual_calibration(image.id)
+    window.show_image(0)
+    texts = [window.image_properties.name.text(), window.edit_actions.act_undo.text()]
+    texts += [
+        window.warnings_panel.list.item(i).text() for i in range(window.warnings_panel.list.count())
+    ]
+    asked = []
+    window.confirm_remove = lambda name, n: asked.append((name, n)) or True
+    window.close_current_image()
+    texts += [window.statusBar().currentMessage(), window.edit_actions.act_undo.text()]
+    assert asked == [("lumbar_long_axis_clip.mp4", 9)]
+    assert "Remove image 'lumbar_long_axis_clip.mp4'" in window.edit_actions.act_undo.text()
+    assert any("lumbar_long_axis_clip.mp4" in t for t in texts[2:-2])  # a warning names it
+    assert [t for t in texts if hexes.search(t)] == []

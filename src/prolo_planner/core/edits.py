@@ -319,8 +319,7 @@ def _image_index(plan: Plan, image_id: str) -> int:
 
 
 def _image_name(image: ImagePlan) -> str:
-    name = image.ref.path.replace("\\", "/").rsplit("/", 1)[-1]
-    return f"image '{name}'" if name else "image"
+    return f"image '{image.ref.title}'"
 
 
 def _require_image(plan: Plan, expected: ImagePlan) -> int:

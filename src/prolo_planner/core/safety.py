@@ -15,7 +15,6 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import PurePath
 
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.dose import SessionDose, session_dose
@@ -289,10 +288,9 @@ def check_depth_zero(plan: Plan, calibrations: Mapping[str, Calibration]) -> War
 
 def _image_label(plan: Plan, image_id: str) -> str:
     try:
-        name = PurePath(plan.image(image_id).ref.path).name
+        return f"'{plan.image(image_id).ref.title}'"
     except KeyError:
         return "an image not in the plan"
-    return f"'{name}'" if name else "an image"
 
 
 def _annotation_label(plan: Plan, a: Annotation) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -91,7 +90,7 @@ class PlanImages:
         problems: list[str] = []
         shown = dict(names or {})
         for im in plan.images:
-            shown.setdefault(im.id, Path(im.ref.path).name or "image")
+            shown.setdefault(im.id, im.ref.title)
             try:
                 sources[im.id] = open_image(im.ref.path)
             except ImageLoadError as exc:

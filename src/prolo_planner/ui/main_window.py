@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -94,6 +95,9 @@ class MainWindow(QMainWindow):
         #: The clinician's name for a file the viewer opens, when its own name is not (a
         #: library copy named by its hash); the sessions feature, owning the store, answers.
         self.original_name: Callable[[Path], str | None] = lambda _path: None
+        #: Asks before an image with annotations leaves the plan (name, how many annotations);
+        #: tests answer for the clinician.
+        self.confirm_remove: Callable[[str, int], bool] = self._ask_remove
         self.current: int | None = None
         self._frame_index = 0
         self._shown_image_id: str | None = None
@@ -563,26 +567,45 @@ class MainWindow(QMainWindow):
             row = 0 if self.current is None else (self.current + delta) % len(self.images)
             self.thumbnails.setCurrentRow(row)
 
-    def close_current_image(self) -> None:
-        """Close the image shown; it leaves the plan too, with its annotations (Undo brings
-        both back)."""
+    def close_current_image(self) -> bool:
+        """Close the image shown; it leaves the plan too, with its annotations, after the
+        clinician says so when it has any (Undo brings both back). False when they said no."""
         row = self.current
         if row is None:
-            return
+            return False
         ws = self.workspace
         image_id = ws.image_id_for_path(self.images[row].path)
         if image_id is not None and not ws.read_only:
             plan = ws.controller.plan
             n = sum(1 for a in plan.annotations if a.image_id == image_id)
+            name = plan.image(image_id).ref.title
+            if n and not self.confirm_remove(name, n):
+                return False
             ws.controller.push(RemoveImage.of(plan, image_id))  # the sync closes the row
             if n:
                 self.statusBar().showMessage(
-                    f"Image closed and taken out of the plan with its {n} annotation(s): "
+                    f"{name} closed and taken out of the plan with its {n} annotation(s): "
                     "Edit > Undo brings them back",
                     10_000,
                 )
-            return
+            return True
         self._close_row(row)
+        return True
+
+    def _ask_remove(self, name: str, annotations: int) -> bool:
+        box = QMessageBox(self)
+        box.setObjectName("confirm_remove_image")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Remove the image from the plan?")
+        box.setText(
+            f"Close {name} and take it out of the plan with its {annotations} annotation(s)?"
+        )
+        box.setInformativeText("Edit > Undo brings the image and its annotations back.")
+        remove = box.addButton("Remove from the plan", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is remove
 
     def _close_row(self, row: int) -> None:
         """Take a file out of the viewer (the plan is not touched here)."""

@@ -80,7 +80,8 @@ class WorkspaceController(PlanController):
 
 
 def image_name(image: ImagePlan) -> str:
-    return image.ref.path.replace("\\", "/").rsplit("/", 1)[-1] or "image"
+    """How every text names the image: the clinician's file name (never the library's hash)."""
+    return image.ref.title
 
 
 def same_file(a: Path, b: Path) -> bool:

@@ -120,12 +120,12 @@ def session_title(patient: Patient | None, session: Session) -> str:
 
 
 def image_label(image: ImagePlan, number: int | None = None) -> str:
-    """'Image 1: lumbar spine, long axis, clip of 120 frames': library files are named by
-    their content hash, so the label says what the image shows instead."""
+    """'Image 1: clip.mp4 — lumbar spine, long axis, clip of 120 frames': the clinician's name
+    for the file (a library copy is named by its hash) and what the image shows."""
     bits = [region_name(image.region)] if image.region else []
     if image.probe_orientation is not ProbeOrientation.UNSPECIFIED:
         bits.append(image.probe_orientation.value)
     frames = image.ref.frame_count
     bits.append(f"clip of {frames} frames" if frames > 1 else "still")
     head = f"Image {number}: " if number is not None else ""
-    return head + ", ".join(bits)
+    return f"{head}{image.ref.title} — " + ", ".join(bits)
