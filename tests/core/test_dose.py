@@ -52,15 +52,19 @@ def test_per_site_breakdown_in_the_order_given():
     assert dose.sites_with(Anaesthetic.PROCAINE) == (second,)
 
 
-def test_skipped_sites_do_not_count_planned_injected_and_unplaced_do():
+def test_placed_planned_and_injected_sites_count_unplaced_are_listed_apart():
+    """Issue 10: targets not yet placed counted in the totals. Worked by hand: 1 + 2 mL
+    placed; 0.5 % lidocaine is 5 mg/mL, so 15 mg; the 8 mL carried forward unplaced apart."""
     planned = site(1.0)
     injected = site(2.0, status=SiteStatus.INJECTED)
     skipped = site(4.0, status=SiteStatus.SKIPPED)
     carried = site(8.0, placed=False)
     dose = session_dose([planned, injected, skipped, carried])
-    assert dose.total_ml == pytest.approx(11.0)
-    assert skipped.id not in {s.target_id for s in dose.sites}
-    assert dose.mg_of(Anaesthetic.LIDOCAINE) == pytest.approx(55.0)
+    assert dose.total_ml == pytest.approx(3.0)
+    assert {s.target_id for s in dose.sites} == {planned.id, injected.id}
+    assert dose.mg_of(Anaesthetic.LIDOCAINE) == pytest.approx(15.0)
+    assert [s.target_id for s in dose.unplaced] == [carried.id]
+    assert dose.unplaced_ml == pytest.approx(8.0)
 
 
 def test_no_anaesthetic_gives_no_milligrams_whatever_its_percent():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
+from prolo_planner.core.carry_forward import CarryMode, carry_forward, image_choices
 from prolo_planner.core.geometry import Point
 from prolo_planner.core.plan import (
     Anaesthetic,
@@ -26,7 +27,6 @@ from prolo_planner.core.plan import (
 )
 from prolo_planner.report.session_export import export_session
 from prolo_planner.store.repository import Repository
-from prolo_planner.ui.sessions.carry_forward import CarryMode, carry_forward, image_choices
 from tests.conftest import SAMPLE_IMAGES
 from tests.core.pacs_support import PHANTOM, course_of, pull, send
 from tests.net_servers import OUR_AE, Orthanc
@@ -102,7 +102,8 @@ def test_two_workstations_share_one_course(pacs: Orthanc, tmp_path: Path, capsys
         prior = repo.load_plan(pulled_first.id)
         carried = carry_forward(
             prior, Plan(), CarryMode.SAME_POSITIONS, image_choices(prior, Plan())[0]
-        )
+        ).edit
+        assert carried is not None
         plan = dataclasses.replace(carried.apply(Plan()), title="Lumbar, session 2")
         second = repo.create_session(
             patient.id,

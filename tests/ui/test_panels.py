@@ -260,7 +260,7 @@ def test_totals_and_the_weight_against_the_clinics_limit(desk: Desk) -> None:
         )
     panel = desk.warnings
     assert panel.totals.text().splitlines() == [
-        "3 sites: 6.0 mL, dextrose 1.20 g",
+        "3 sites placed: 6.0 mL, dextrose 1.20 g",
         "Lidocaine 60 mg — limit 300 mg; 4.5 mg/kg cannot be checked without the weight",
     ]
     assert any(m.startswith("No patient weight known") for m in panel.messages())
@@ -280,6 +280,14 @@ def test_totals_and_the_weight_against_the_clinics_limit(desk: Desk) -> None:
     desk.workspace.controller.undo()
     assert desk.plan.patient_weight_kg is None and panel.weight.text() == "unknown"
     assert totals_lines(desk.plan, desk.workspace.controller.limits)[0].startswith("3 sites")
+    # A site carried forward and not placed yet is listed apart, not added to the totals.
+    desk.add(
+        Target(i, None, name="L5-S1 interspinous ligament", injectate=Injectate(volume_ml=1.5))
+    )
+    assert panel.totals.text().splitlines()[:2] == [
+        "3 sites placed: 6.0 mL, dextrose 1.20 g",
+        "Not placed yet, not in the totals: 1 site, 1.5 mL (L5-S1 interspinous ligament)",
+    ]
 
 
 # -- the image's region and the checklist -------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Carry forward: a prior session's targets (names, kinds, injectate) copied into today's plan,
-unplaced or at the same positions, as one undo step; and placing an unplaced one by a click."""
+"""Carry forward: a prior session's sites (names, kinds, injectate) copied into today's plan,
+unplaced or at the same positions, as one undo step, each site once; the dialog; and placing an
+unplaced one by a click. (The rule without a display: tests/core/test_carry_forward.py.)"""
 
 from __future__ import annotations
 
@@ -8,20 +9,19 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from prolo_planner.core.carry_forward import (
+    CarryMode,
+    carry_forward,
+    image_choices,
+    unplaced_targets,
+)
 from prolo_planner.core.edits import RemoveAnnotations
 from prolo_planner.core.plan import NeedlePath, Plan, SiteStatus, Target
 from prolo_planner.core.safety import WarningCode
 from prolo_planner.imaging.open import open_image
 from prolo_planner.ui.annotation_layer import AnnotationLayer
 from prolo_planner.ui.plan_controller import PlanController
-from prolo_planner.ui.sessions.carry_forward import (
-    CarryForwardDialog,
-    CarryMode,
-    PlaceTargetTool,
-    carry_forward,
-    image_choices,
-    unplaced_targets,
-)
+from prolo_planner.ui.sessions.carry_forward import CarryForwardDialog, PlaceTargetTool
 from prolo_planner.ui.viewer_pane import ViewerPane
 from tests.ui.sessions_support import demo_fixture, store_dir_fixture  # noqa: F401
 
@@ -47,7 +47,7 @@ def test_unplaced_copies_keep_names_kinds_and_injectate_as_one_undo_step(plans):
     choice = image_choices(prior, controller.plan)[0]
     assert choice.in_today and choice.image.id == today_image.id
     before = controller.plan
-    controller.push(carry_forward(prior, controller.plan, CarryMode.UNPLACED, choice))
+    controller.push(carry_forward(prior, controller.plan, CarryMode.UNPLACED, choice).edit)
     copies = controller.plan.targets()
     assert [_essentials(t) for t in copies] == [_essentials(t) for t in prior.targets()]
     assert all(t.position is None and t.image_id == today_image.id for t in copies)
@@ -55,11 +55,11 @@ def test_unplaced_copies_keep_names_kinds_and_injectate_as_one_undo_step(plans):
     assert {t.id for t in copies}.isdisjoint({t.id for t in prior.targets()})
     assert unplaced_targets(controller.plan) == copies
     assert not any(isinstance(a, NeedlePath) for a in controller.plan.annotations)
-    # Counted in the dose, and the warnings list them as not placed yet.
+    # Listed apart from the totals, and the warnings list them as not placed yet.
     codes = [w.code for w in controller.warnings]
     assert codes.count(WarningCode.TARGET_NOT_PLACED) == len(copies)
     assert controller.undo_stack.count() == 1
-    assert controller.undo_stack.text(0) == "Carry forward 4 targets unplaced"
+    assert controller.undo_stack.text(0) == "Carry forward 4 sites unplaced"
     controller.undo()
     assert controller.plan == before
 
@@ -67,7 +67,7 @@ def test_unplaced_copies_keep_names_kinds_and_injectate_as_one_undo_step(plans):
 def test_same_positions_with_needle_paths_on_todays_image(plans):
     prior, controller = plans
     choice = image_choices(prior, controller.plan)[0]
-    controller.push(carry_forward(prior, controller.plan, CarryMode.SAME_POSITIONS, choice))
+    controller.push(carry_forward(prior, controller.plan, CarryMode.SAME_POSITIONS, choice).edit)
     copies = controller.plan.targets()
     assert [t.position for t in copies] == [t.position for t in prior.targets()]
     paths = [a for a in controller.plan.annotations if isinstance(a, NeedlePath)]
@@ -91,7 +91,7 @@ def test_only_the_ticked_targets_onto_a_prior_image_added_to_today(plans):
     wanted = [t.id for t in prior.targets()[:2]]
     n_images = len(controller.plan.images)
     controller.push(
-        carry_forward(prior, controller.plan, CarryMode.SAME_POSITIONS, long_axis, wanted)
+        carry_forward(prior, controller.plan, CarryMode.SAME_POSITIONS, long_axis, wanted).edit
     )
     plan = controller.plan
     assert len(plan.images) == n_images + 1
@@ -103,11 +103,12 @@ def test_only_the_ticked_targets_onto_a_prior_image_added_to_today(plans):
     assert len(controller.plan.images) == n_images  # the image goes with the one undo
 
 
-def test_nothing_to_carry_is_refused(plans):
+def test_nothing_ticked_says_so(plans):
     prior, controller = plans
     choice = image_choices(prior, controller.plan)[0]
-    with pytest.raises(ValueError, match="no targets"):
-        carry_forward(prior, controller.plan, CarryMode.UNPLACED, choice, [])
+    result = carry_forward(prior, controller.plan, CarryMode.UNPLACED, choice, [])
+    assert result.edit is None and result.nothing_chosen
+    assert result.message() == "Nothing carried forward: no site was ticked"
 
 
 def test_frames_are_kept_only_where_the_image_has_them(plans):
@@ -117,10 +118,12 @@ def test_frames_are_kept_only_where_the_image_has_them(plans):
         on_frame if a.id == on_frame.id else a for a in prior.annotations
     )
     clip = image_choices(prior, controller.plan)[0]  # today's clip: 50 frames
-    edit = carry_forward(prior, controller.plan, CarryMode.SAME_POSITIONS, clip, [on_frame.id])
+    edit = carry_forward(prior, controller.plan, CarryMode.SAME_POSITIONS, clip, [on_frame.id]).edit
     assert edit.edits[0].annotation.frame == 30
     short = replace(clip, image=replace(clip.image, ref=replace(clip.image.ref, frame_count=10)))
-    edit = carry_forward(prior, controller.plan, CarryMode.SAME_POSITIONS, short, [on_frame.id])
+    edit = carry_forward(
+        prior, controller.plan, CarryMode.SAME_POSITIONS, short, [on_frame.id]
+    ).edit
     assert edit.edits[0].annotation.frame is None
 
 
@@ -143,6 +146,17 @@ def test_dialog_leaves_sites_already_planned_today_unticked(qtbot, demo):
     ticked = {prior.annotation(i).name for i in dialog.chosen_ids()}
     assert kept.name not in ticked
     assert ticked == {t.name for t in prior.targets()} - {kept.name}
+    # The site already planned is greyed, says why, and cannot be ticked.
+    row = next(
+        dialog.targets.item(i)
+        for i in range(dialog.targets.count())
+        if dialog.targets.item(i).text().startswith(kept.name)
+    )
+    assert row.text().endswith("(already in today's plan)")
+    assert not row.flags() & Qt.ItemFlag.ItemIsEnabled
+    assert dialog.note.text() == (
+        "3 sites to carry forward; 1 already in today's plan (greyed) will not be added again"
+    )
     assert dialog.mode is CarryMode.UNPLACED and not dialog.image.isEnabled()
     # On its round indicator: the button is wider than what answers a click.
     qtbot.mouseClick(
@@ -150,17 +164,44 @@ def test_dialog_leaves_sites_already_planned_today_unticked(qtbot, demo):
     )
     assert dialog.mode is CarryMode.SAME_POSITIONS and dialog.image.isEnabled()
     dialog.image.setCurrentIndex(0)
-    edit = dialog.edit(today.images[0].id)
-    assert edit is not None and len([e for e in edit.edits if hasattr(e, "annotation")]) > 3
+    result = dialog.result(today.images[0].id)
+    assert result.edit is not None and len(result.carried) == 3
     for i in range(dialog.targets.count()):
         dialog.targets.item(i).setCheckState(Qt.CheckState.Unchecked)
-    assert dialog.edit() is None
+    # Nothing ticked: the dialog says so, and its button cannot be pressed.
+    assert dialog.note.text() == "No site ticked: tick the sites to carry forward."
+    assert not dialog.ok.isEnabled()
+    assert dialog.result().message() == "Nothing carried forward: no site was ticked"
+
+
+def test_carrying_forward_into_a_plan_that_has_the_sites_adds_none_and_says_why(qtbot, demo):
+    """Issue 10: carry forward duplicated sites already in today's plan and doubled the
+    totals. Today's demo draft plans the four sites the second session treated."""
+    prior = demo.repo.load_plan(demo.second)
+    controller = PlanController(demo.repo.load_plan(demo.today))
+    before = controller.plan
+    dialog = CarryForwardDialog(prior, before, "the session of 2026-02-21")
+    qtbot.addWidget(dialog)
+    assert dialog.chosen_ids() == [] and not dialog.ok.isEnabled()
+    assert dialog.note.text() == (
+        "Every site of that session is already in today's plan: nothing to carry."
+    )
+    # Even asked for by id, each site is skipped with its reason, and nothing is pushed.
+    choice = image_choices(prior, before)[0]
+    result = carry_forward(
+        prior, before, CarryMode.UNPLACED, choice, [t.id for t in prior.targets()]
+    )
+    assert result.edit is None and result.carried == ()
+    assert result.message() == (
+        "Nothing carried forward. not carried: "
+        + "; ".join(f"{t.name} (midline), already in today's plan" for t in prior.targets())
+    )
 
 
 def test_placing_an_unplaced_target_by_clicking_the_image(qtbot, plans):
     prior, controller = plans
     choice = image_choices(prior, controller.plan)[0]
-    controller.push(carry_forward(prior, controller.plan, CarryMode.UNPLACED, choice))
+    controller.push(carry_forward(prior, controller.plan, CarryMode.UNPLACED, choice).edit)
     target = unplaced_targets(controller.plan)[0]
     image = controller.plan.images[0]
     pane = ViewerPane()

@@ -13,12 +13,13 @@ import pydicom
 import pytest
 from PySide6.QtCore import Qt
 
+from prolo_planner.core.carry_forward import unplaced_targets
 from prolo_planner.core.edits import ReplaceAnnotation
 from prolo_planner.core.geometry import Point
 from prolo_planner.store.records import SessionState
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.main_window import MainWindow
-from prolo_planner.ui.sessions.carry_forward import CarryForwardDialog, unplaced_targets
+from prolo_planner.ui.sessions.carry_forward import CarryForwardDialog
 from prolo_planner.ui.sessions.feature import SessionsFeature, install_sessions
 from prolo_planner.ui.sessions.startup import Opened, latest_draft, open_on_start
 from tests.conftest import pydicom_file

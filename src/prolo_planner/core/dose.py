@@ -3,9 +3,10 @@
 The app informs and never prescribes: these are sums of what the clinician planned, for the
 safety checks to compare with the clinic's limits.
 
-Which sites count: planned and injected ones. A planned site is what the clinician intends to
-give in this session, so a limit must be checked before the needle goes in; a skipped site gives
-nothing. A planned site that is carried forward and not placed on an image yet still counts.
+Which sites count: planned and injected ones placed on an image. A planned site is what the
+clinician intends to give in this session, so a limit must be checked before the needle goes
+in; a skipped site gives nothing. A site carried forward and not placed yet is not in the
+totals: it is listed apart (`unplaced`), with what it would add, until the clinician places it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class SessionDose:
     #: Milligrams per agent, for agents some counted site actually gives (more than 0 mg).
     anaesthetic_mg: Mapping[Anaesthetic, float]
     problems: tuple[DoseProblem, ...] = ()
+    #: Planned sites not placed on an image yet: not in the totals above.
+    unplaced: tuple[SiteDose, ...] = ()
+
+    @property
+    def unplaced_ml(self) -> float:
+        return math.fsum(s.volume_ml for s in self.unplaced)
 
     def mg_of(self, agent: Anaesthetic) -> float:
         return self.anaesthetic_mg.get(agent, 0.0)
@@ -99,15 +106,20 @@ def site_dose(target: Target) -> tuple[SiteDose, tuple[DoseProblem, ...]]:
 
 
 def session_dose(targets: Iterable[Target]) -> SessionDose:
-    """Totals over the planned and injected sites, in the order given."""
+    """Totals over the planned and injected sites placed on an image, in the order given; the
+    planned ones not placed yet listed apart."""
     sites: list[SiteDose] = []
+    unplaced: list[SiteDose] = []
     problems: list[DoseProblem] = []
     for target in targets:
         if target.status not in COUNTED:
             continue
         dose, site_problems = site_dose(target)
-        sites.append(dose)
         problems.extend(site_problems)
+        if target.position is None:
+            unplaced.append(dose)
+            continue
+        sites.append(dose)
     agents = dict.fromkeys(s.anaesthetic for s in sites if s.anaesthetic_mg > 0)
     mg = {a: math.fsum(s.anaesthetic_mg for s in sites if s.anaesthetic is a) for a in agents}
     return SessionDose(
@@ -117,4 +129,5 @@ def session_dose(targets: Iterable[Target]) -> SessionDose:
         dextrose_g=math.fsum(s.dextrose_g for s in sites),
         anaesthetic_mg=MappingProxyType(mg),
         problems=tuple(problems),
+        unplaced=tuple(unplaced),
     )

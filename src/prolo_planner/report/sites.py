@@ -102,10 +102,18 @@ def totals_lines(plan: Plan, limits: ClinicLimits, dose: SessionDose | None = No
     skipped = sum(t.status is SiteStatus.SKIPPED for t in plan.targets())
     counted = len(dose.sites)
     lines = [
-        f"{counted} site{'s' if counted != 1 else ''} counted (planned and injected)"
+        f"{counted} site{'s' if counted != 1 else ''} counted (placed, planned and injected)"
         + (f", {skipped} skipped" if skipped else "")
         + f": {volume_text(dose.total_ml)} in total, dextrose {dose.dextrose_g:.2f} g"
     ]
+    if dose.unplaced:
+        n = len(dose.unplaced)
+        lines.append(
+            f"Not placed on an image, not in the totals: {n} site{'s' if n != 1 else ''}, "
+            f"{volume_text(dose.unplaced_ml)} ("
+            + ", ".join(s.name or "unnamed site" for s in dose.unplaced)
+            + ")"
+        )
     weight = plan.patient_weight_kg
     for agent, mg in dose.anaesthetic_mg.items():
         text = f"{agent.value.capitalize()} {mg:.0f} mg"

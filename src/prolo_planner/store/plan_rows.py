@@ -40,9 +40,11 @@ class PlanSummary:
 def plan_summary(plan: Plan) -> PlanSummary:
     targets = plan.targets()
     dose = session_dose(targets)
+    # The timeline's sites are the placed ones its totals count (skipped ones still named).
+    placed = [t for t in targets if t.position is not None]
     return PlanSummary(
-        site_count=len(targets),
-        site_names=tuple(t.name or t.kind.value for t in targets),
+        site_count=len(placed),
+        site_names=tuple(t.name or t.kind.value for t in placed),
         total_ml=_finite(dose.total_ml),
         dextrose_g=_finite(dose.dextrose_g),
         anaesthetic_mg={a.value: _finite(mg) for a, mg in dose.anaesthetic_mg.items()},

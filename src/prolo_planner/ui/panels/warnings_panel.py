@@ -49,9 +49,11 @@ def totals_lines(plan: Plan, limits: ClinicLimits) -> list[str]:
     dose: SessionDose = session_dose(plan.targets())
     sites = len(dose.sites)
     lines = [
-        f"{sites} site{'s' if sites != 1 else ''}: {dose.total_ml:.1f} mL, "
+        f"{sites} site{'s' if sites != 1 else ''} placed: {dose.total_ml:.1f} mL, "
         f"dextrose {dose.dextrose_g:.2f} g"
     ]
+    if dose.unplaced:
+        lines.append(unplaced_line(dose))
     weight = plan.patient_weight_kg
     for agent in Anaesthetic:
         limit = limits.anaesthetic(agent)
@@ -71,6 +73,16 @@ def totals_lines(plan: Plan, limits: ClinicLimits) -> list[str]:
             )
         lines.append(f"{agent.value.capitalize()} {mg:.0f} mg — {allowed}")
     return lines
+
+
+def unplaced_line(dose: SessionDose) -> str:
+    """'Not placed yet, not in the totals: 2 sites, 2.5 mL (L3-L4 ..., L4-L5 ...)'."""
+    n = len(dose.unplaced)
+    names = ", ".join(s.name or "unnamed site" for s in dose.unplaced)
+    return (
+        f"Not placed yet, not in the totals: {n} site{'s' if n != 1 else ''}, "
+        f"{dose.unplaced_ml:.1f} mL ({names})"
+    )
 
 
 def summary_text(warnings: tuple[SafetyWarning, ...], acknowledged: int = 0) -> str:

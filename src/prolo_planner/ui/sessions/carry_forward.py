@@ -1,17 +1,12 @@
-"""Carry forward: a prior session's targets (names, kinds, injectate) copied into today's plan,
-unplaced (a checklist to place) or at the same positions on a chosen image, as one undo step.
-
-The clinician usually treats the same sites as last time; carrying them forward saves typing
-every name and dose again. Each copy is a new target, planned (not injected), with a new id:
-today's record never points into last session's. Placing an unplaced target is one click on
-the image (PlaceTargetTool).
+"""Carry forward in the window: the dialog (which sites, and how) and placing what was carried
+forward unplaced, one click on the image (PlaceTargetTool). The rule itself, by site, with
+what is skipped and why, is core/carry_forward.py's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -27,118 +22,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from prolo_planner.core.edits import AddAnnotation, AddImage, Compound, Edit, ReplaceAnnotation
+from prolo_planner.core.carry_forward import (
+    CarryForward,
+    CarryMode,
+    ImageChoice,
+    already_planned,
+    carry_forward,
+    image_choices,
+    site_text,
+)
+from prolo_planner.core.edits import ReplaceAnnotation
 from prolo_planner.core.geometry import Point
-from prolo_planner.core.plan import ImagePlan, NeedlePath, Plan, SiteStatus, Target, new_id
+from prolo_planner.core.plan import Plan, Target
 from prolo_planner.ui.plan_controller import PlanController
 from prolo_planner.ui.sessions.session_text import image_label
 
 
-class CarryMode(StrEnum):
-    UNPLACED = "unplaced"  # a checklist to place on today's image
-    SAME_POSITIONS = "same positions"
-
-
-@dataclass(frozen=True, slots=True)
-class ImageChoice:
-    """An image the copies can go on: today's, or a prior one added to today's plan."""
-
-    image: ImagePlan
-    in_today: bool
-
-    number: int = 1
-
-    @property
-    def label(self) -> str:
-        where = "today's" if self.in_today else "from the prior session"
-        return f"{image_label(self.image, self.number)} ({where})"
-
-
-def image_choices(prior: Plan, today: Plan) -> list[ImageChoice]:
-    """Today's images first, then the prior session's (by file) that today's plan lacks."""
-    choices = [ImageChoice(im, True, n) for n, im in enumerate(today.images, start=1)]
-    have = {(im.ref.sha256 or im.ref.path) for im in today.images}
-    for n, im in enumerate(prior.images, start=1):
-        if (im.ref.sha256 or im.ref.path) not in have:
-            choices.append(ImageChoice(im, False, n))
-    return choices
-
-
-def carry_forward(
-    prior: Plan,
-    today: Plan,
-    mode: CarryMode,
-    onto: ImageChoice,
-    target_ids: Iterable[str] | None = None,
-    *,
-    with_paths: bool = True,
-) -> Compound:
-    """One undo step adding copies of the prior plan's targets (all, or `target_ids`) to today.
-
-    UNPLACED: position None on `onto` (they count in the dose, and the warnings list them as
-    not placed). SAME_POSITIONS: where they were, on `onto`, with their needle paths when
-    `with_paths`. An `onto` image not in today's plan is added to it in the same step.
-    """
-    wanted = None if target_ids is None else set(target_ids)
-    targets = [t for t in prior.targets() if wanted is None or t.id in wanted]
-    if not targets:
-        raise ValueError("no targets to carry forward")
-    edits: list[Edit] = []
-    image = onto.image
-    if not onto.in_today:
-        image = replace(image, id=new_id(), key_frames=())
-        edits.append(AddImage(image))
-    placed = mode is CarryMode.SAME_POSITIONS
-    copies: dict[str, Target] = {}
-    for t in targets:
-        copy = Target(
-            image.id,
-            t.position if placed else None,
-            frame=_frame_on(image, t.frame) if placed else None,
-            kind=t.kind,
-            name=t.name,
-            side=t.side,
-            status=SiteStatus.PLANNED,
-            injectate=replace(t.injectate, extra=dict(t.injectate.extra)),
-        )
-        copies[t.id] = copy
-        edits.append(AddAnnotation(copy))
-    if placed and with_paths:
-        for path in prior.annotations:
-            if isinstance(path, NeedlePath) and path.target_id in copies:
-                target = copies[path.target_id]
-                edits.append(
-                    AddAnnotation(
-                        NeedlePath(
-                            image.id,
-                            path.entry,
-                            target.id,
-                            frame=target.frame,
-                            approach=path.approach,
-                            needle_gauge=path.needle_gauge,
-                            needle_length_mm=path.needle_length_mm,
-                        )
-                    )
-                )
-    n = len(targets)
-    how = "unplaced" if not placed else "at the same positions"
-    return Compound(tuple(edits), f"Carry forward {n} target{'s' if n != 1 else ''} {how}")
-
-
-def _frame_on(image: ImagePlan, frame: int | None) -> int | None:
-    """The prior frame if the image has it; else on every frame (a still, a shorter clip)."""
-    if frame is None or image.ref.frame_count <= 1 or frame >= image.ref.frame_count:
-        return None
-    return frame
-
-
-def unplaced_targets(plan: Plan) -> tuple[Target, ...]:
-    return tuple(t for t in plan.targets() if t.position is None)
+def choice_label(choice: ImageChoice) -> str:
+    where = "today's" if choice.in_today else "from the prior session"
+    return f"{image_label(choice.image, choice.number)} ({where})"
 
 
 # -- the dialog ---------------------------------------------------------------------------------
 class CarryForwardDialog(QDialog):
-    """Which of last session's targets, and how: unplaced, or at the same positions on an image."""
+    """Which of last session's sites, and how: unplaced, or at the same positions on an image.
+    Sites today's plan has already are shown, greyed, and cannot be ticked."""
 
     def __init__(
         self, prior: Plan, today: Plan, prior_title: str, parent: QWidget | None = None
@@ -148,15 +56,15 @@ class CarryForwardDialog(QDialog):
         self.setObjectName("carry_forward_dialog")
         self.prior, self.today = prior, today
         self.choices = image_choices(prior, today)
-        today_names = {t.name for t in today.targets() if t.name}
-        intro = QLabel(f"Targets of {prior_title}:")
+        planned = already_planned(prior, today)
+        intro = QLabel(f"Sites of {prior_title}:")
         intro.setWordWrap(True)
         self.targets = QListWidget()
         self.targets.setObjectName("carry_targets")
         for t in prior.targets():
             ml = t.injectate.volume_ml
             text = (
-                f"{t.name or t.kind.value} — {t.kind.value}, {ml:g} mL "
+                f"{site_text(t)} — {t.kind.value}, {ml:g} mL "
                 f"dextrose {t.injectate.dextrose_percent:g} %"
             )
             if t.injectate.anaesthetic.value != "none":
@@ -164,12 +72,18 @@ class CarryForwardDialog(QDialog):
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, t.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            # Sites already in today's plan are left unticked: no double dose by accident.
-            already = bool(t.name) and t.name in today_names
-            item.setCheckState(Qt.CheckState.Unchecked if already else Qt.CheckState.Checked)
-            if already:
-                item.setToolTip("Already in today's plan")
+            if t.id in planned:
+                # Not again: a second copy would double the dose and the report's rows.
+                item.setText(f"{text}   ({planned[t.id]})")
+                item.setCheckState(Qt.CheckState.Unchecked)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip(f"{site_text(t)} is {planned[t.id]}: it is not carried again")
+            else:
+                item.setCheckState(Qt.CheckState.Checked)
             self.targets.addItem(item)
+        self.note = QLabel("")
+        self.note.setObjectName("carry_note")
+        self.note.setWordWrap(True)
         self.unplaced = QRadioButton("Unplaced: a checklist to place on today's image")
         self.same = QRadioButton("At the same positions on:")
         group = QButtonGroup(self)
@@ -178,7 +92,7 @@ class CarryForwardDialog(QDialog):
         self.image = QComboBox()
         self.image.setObjectName("carry_image")
         for choice in self.choices:
-            self.image.addItem(choice.label)
+            self.image.addItem(choice_label(choice))
         self.unplaced.setChecked(True)
         self.unplaced.setEnabled(any(c.in_today for c in self.choices))
         if not self.unplaced.isEnabled():
@@ -188,16 +102,36 @@ class CarryForwardDialog(QDialog):
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Carry forward")
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("Carry forward")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.targets.itemChanged.connect(lambda _item: self._update())
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.targets, 1)
+        layout.addWidget(self.note)
         layout.addWidget(self.unplaced)
         layout.addWidget(self.same)
         layout.addWidget(self.image)
         layout.addWidget(self.buttons)
+        self.resize(620, 420)
+        self._update()
+
+    def _update(self) -> None:
+        """Say what will happen: with nothing ticked, that nothing can be carried."""
+        ticked = len(self.chosen_ids())
+        skipped = len(already_planned(self.prior, self.today))
+        if not ticked:
+            text = "No site ticked: tick the sites to carry forward."
+            if skipped and skipped == len(self.prior.targets()):
+                text = "Every site of that session is already in today's plan: nothing to carry."
+        else:
+            text = f"{ticked} site{'s' if ticked != 1 else ''} to carry forward"
+            if skipped:
+                text += f"; {skipped} already in today's plan (greyed) will not be added again"
+        self.note.setText(text)
+        self.ok.setEnabled(ticked > 0)
 
     def chosen_ids(self) -> list[str]:
         return [
@@ -218,13 +152,12 @@ class CarryForwardDialog(QDialog):
         chosen = next((c for c in today if c.image.id == current_image_id), None)
         return chosen or (today[0] if today else None)
 
-    def edit(self, current_image_id: str | None = None) -> Compound | None:
-        """The carry-forward as chosen, or None when nothing was ticked."""
-        ids = self.chosen_ids()
+    def result(self, current_image_id: str | None = None) -> CarryForward:
+        """The carry-forward as chosen: its edit (None when nothing goes) and what it says."""
         onto = self.onto(current_image_id)
-        if not ids or onto is None:
-            return None
-        return carry_forward(self.prior, self.today, self.mode, onto, ids)
+        if onto is None:
+            return CarryForward(None, (), (), nothing_chosen=True)
+        return carry_forward(self.prior, self.today, self.mode, onto, self.chosen_ids())
 
 
 # -- placing what was carried forward unplaced ---------------------------------------------------

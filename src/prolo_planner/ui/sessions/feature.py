@@ -29,14 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from prolo_planner.core.carry_forward import unplaced_targets
 from prolo_planner.core.plan import Plan, Side
 from prolo_planner.store.records import Patient, PlanSaved, Session, StoredImage, StoreError
 from prolo_planner.store.repository import OpenedSession, Repository
 from prolo_planner.ui.notices import Notice
 from prolo_planner.ui.sessions.autosave import AutosaveService
-from prolo_planner.ui.sessions.carry_forward import (
-    unplaced_targets,
-)
 from prolo_planner.ui.sessions.held_images import HeldImagesPanel
 from prolo_planner.ui.sessions.patient_list import PatientList
 from prolo_planner.ui.sessions.review import SessionReview

@@ -7,12 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog
 
+from prolo_planner.core.carry_forward import CarryForward, unplaced_targets
 from prolo_planner.store.records import Session
-from prolo_planner.ui.sessions.carry_forward import (
-    CarryForwardDialog,
-    PlaceTargetTool,
-    unplaced_targets,
-)
+from prolo_planner.ui.sessions.carry_forward import CarryForwardDialog, PlaceTargetTool
 from prolo_planner.ui.sessions.compare import CompareWindow
 from prolo_planner.ui.sessions.session_text import session_date
 
@@ -65,16 +62,17 @@ class SessionReview:
         self.compare_window = window
         return window
 
-    def carry_forward(self, *, dialog: CarryForwardDialog | None = None) -> bool:
-        """Copy the previous session's targets into the open plan (one undo step)."""
+    def carry_forward(self, *, dialog: CarryForwardDialog | None = None) -> CarryForward | None:
+        """Copy the previous session's sites into the open plan (one undo step), each site once;
+        the clinician is told what was carried and what was not, and why."""
         f = self.feature
         if f.session is None or f.autosave is None or f.autosave.read_only:
             f.tell("Open today's session (a draft) to carry targets into it")
-            return False
+            return None
         previous = f.timeline.previous_of(f.session.id)
         if previous is None:
             f.tell("No earlier session to carry targets from")
-            return False
+            return None
         controller = f.window.plan
         if dialog is None:
             dialog = CarryForwardDialog(
@@ -84,15 +82,16 @@ class SessionReview:
                 f.window.as_widget(),
             )
             if dialog.exec() != QDialog.DialogCode.Accepted:
-                return False
-        edit = dialog.edit(f.window.current_image_id())
-        if edit is None:
-            return False
-        controller.push(edit)
+                return None
+        result = dialog.result(f.window.current_image_id())
+        if result.edit is not None:
+            controller.push(result.edit)
+        text = result.message()
         left = len(unplaced_targets(controller.plan))
-        if left:
-            f.tell(f"{left} target(s) to place: Session > Place carried-forward target")
-        return True
+        if result.edit is not None and left:
+            text += f". {left} target(s) to place: Session > Place carried-forward target"
+        f.tell(text)
+        return result
 
     def fill_place_menu(self) -> None:
         menu = self.feature.place_menu
