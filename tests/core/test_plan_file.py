@@ -23,17 +23,24 @@ from prolo_planner.core.plan import (
     AvoidKind,
     AvoidZone,
     Caliper,
+    Complication,
+    Consent,
     ImagePlan,
     ImageRef,
     Injectate,
+    KeyImage,
     ManualCalibration,
     NeedlePath,
+    NotDoneReason,
     Plan,
     ProbeOrientation,
     ProbeSetting,
     ProbeShape,
+    ProcedureRecord,
     Side,
+    SiteRecord,
     SiteStatus,
+    SkinPrep,
     Target,
     TargetKind,
     TextNote,
@@ -69,7 +76,7 @@ def test_a_sample_exists_for_every_version_and_each_loads():
     versions = sorted(
         json.loads(p.read_text())["format_version"] for p in SAMPLES.glob("plan-*.json")
     )
-    assert versions == ["0.9", "1.0", "1.1", PLAN_FORMAT_VERSION]
+    assert versions == ["0.9", "1.0", "1.1", "1.2", PLAN_FORMAT_VERSION]
     for path in SAMPLES.glob("plan-*.json"):
         loaded = read_plan_file(path)
         assert path.name == f"plan-{loaded.format_version}.json"
@@ -265,7 +272,7 @@ def test_a_newer_major_is_refused_and_a_newer_minor_is_read(tmp_path: Path):
         (lambda d: d.update(format="labelme"), 'not a Prolo Planner plan (format "labelme"'),
         (
             lambda d: d.update(format_version=1.0),
-            "format_version: expected text like '1.2', got 1.0",
+            "format_version: expected text like '1.3', got 1.0",
         ),
         (
             lambda d: d.update(format_version="0.5"),
@@ -560,7 +567,44 @@ def plans(draw: st.DrawFn) -> Plan:
             )
         annotations.append(a)
     weight = draw(st.none() | st.floats(0.5, 300))
-    return Plan(tuple(images), tuple(annotations), weight, draw(texts), draw(texts), id="p")
+    record = draw(st.none() | records(images, [a for a in annotations if isinstance(a, Target)]))
+    return Plan(tuple(images), tuple(annotations), weight, draw(texts), draw(texts), record, id="p")
+
+
+@st.composite
+def records(draw: st.DrawFn, images: list[ImagePlan], targets: list[Target]) -> ProcedureRecord:
+    sites = []
+    for target in targets:
+        key = st.builds(KeyImage, st.sampled_from([im.id for im in images]), st.integers(0, 500))
+        sites.append(
+            SiteRecord(
+                target.id,
+                Injectate(
+                    draw(amounts), draw(st.sampled_from(Anaesthetic)), draw(amounts), draw(amounts)
+                ),
+                draw(texts),
+                draw(st.integers(10, 34)),
+                draw(st.floats(1, 200)),
+                draw(st.sampled_from(Approach)),
+                draw(st.none() | st.booleans()),
+                draw(st.none() | key),
+                draw(st.none() | st.sampled_from(NotDoneReason)),
+                draw(texts),
+            )
+        )
+    return ProcedureRecord(
+        draw(texts),
+        draw(st.sampled_from(["", "2026-03-14T10:30:00"])),
+        draw(st.none() | st.sampled_from(Consent)),
+        draw(texts),
+        draw(st.none() | st.booleans()),
+        draw(st.none() | st.sampled_from(SkinPrep)),
+        draw(texts),
+        tuple(sites),
+        draw(st.none() | st.lists(st.sampled_from(Complication), max_size=3).map(tuple)),
+        draw(texts),
+        draw(texts),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -608,7 +652,18 @@ def test_the_1_2_sample_names_its_images_as_the_clinician_knows_them():
 
 def test_the_format_document_names_every_field_type_and_value():
     text = (TEST_DATA.parents[1] / "docs" / "plan-format.md").read_text(encoding="utf-8")
-    classes = [Plan, ImagePlan, ImageRef, ManualCalibration, ProbeSetting, Injectate, *TYPE_TAGS]
+    classes = [
+        Plan,
+        ImagePlan,
+        ImageRef,
+        ManualCalibration,
+        ProbeSetting,
+        Injectate,
+        ProcedureRecord,
+        SiteRecord,
+        KeyImage,
+        *TYPE_TAGS,
+    ]
     for cls in classes:
         for f in dataclasses.fields(cls):
             if f.name not in ("extra", "file_extra", "images", "annotations"):
@@ -625,6 +680,10 @@ def test_the_format_document_names_every_field_type_and_value():
         ZoneShape,
         ProbeOrientation,
         ProbeShape,
+        Consent,
+        SkinPrep,
+        Complication,
+        NotDoneReason,
     )
     for enum in enums:
         for member in enum:

@@ -137,10 +137,10 @@ def test_a_newer_minor_version_keeps_what_it_added(exported) -> None:
         plan, read_report(srs[made.sessions[1].id]).record.images, None, plan.id, 1, "x"
     )
     doc["plan"]["format_version"] = "1.7"
-    doc["plan"]["plan"]["procedure"] = {"consent": "written", "time_out": True}
+    doc["plan"]["plan"]["referral"] = {"from": "physiotherapy", "urgent": False}
     doc["plan"]["plan"]["images"][0]["transducer"] = "L12-4"
     ds = sr_of(srs[made.sessions[1].id])
     plan_record.add_record(ds, doc)
     back = read_report(pydicom.dcmread(io.BytesIO(to_bytes(ds)))).plan
-    assert back.extra["procedure"] == {"consent": "written", "time_out": True}
+    assert back.extra["referral"] == {"from": "physiotherapy", "urgent": False}
     assert back.images[0].extra["transducer"] == "L12-4"

@@ -24,6 +24,7 @@ from prolo_planner.store.database import DB_NAME, Database
 from prolo_planner.store.plan_file import plan_to_document
 from prolo_planner.store.records import AuditAction, SessionState
 from prolo_planner.store.repository import Repository
+from tests.conftest import TEST_DATA
 from tests.core.store_support import make_plan
 
 DUMPS = Path(__file__).resolve().parents[1] / "data" / "stores"
@@ -236,6 +237,8 @@ def test_an_earlier_store_upgrades_with_its_data_intact(tmp_path, version, sourc
     assert signed.anaesthetic_mg == {Anaesthetic.LIDOCAINE: pytest.approx(30.0)}
     assert all(t.status in (SiteStatus.PLANNED, SiteStatus.INJECTED) for t in PLAN_SIGNED.targets())
     assert rows[2].site_names == ("site 0",) and math.isclose(rows[2].dextrose_g, 0.075)
+    # No plan before format 1.2 records what was done (step 8).
+    assert all(r.done is None for r in rows.values())
     # Amendments (from version 2) and the audit log (backfilled for version 1 rows).
     log = repo.audit_log()
     if version == 1:
@@ -278,6 +281,32 @@ def test_an_earlier_store_upgrades_with_its_data_intact(tmp_path, version, sourc
     repo.save_plan(new.id, make_plan(sites=2))
     repo.sign(new.id)
     repo.close()
+
+
+def test_step_8_sums_up_a_stored_record(tmp_path):
+    """What a stored plan records as done is worked out when the store is upgraded."""
+    from prolo_planner.store.plan_file import load_plan
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    build(folder / DB_NAME, 7)
+    recorded = load_plan(TEST_DATA / "plans" / "plan-1.3.json")
+    conn = sqlite3.connect(folder / DB_NAME, isolation_level=None)
+    conn.execute("UPDATE plans SET document = ? WHERE session_id = 2", (_doc(recorded),))
+    conn.close()
+    with Repository.open(folder) as repo:
+        rows = {r.session.id: r for r in repo.sessions_of(1, include_superseded=True)}
+    done = rows[2].done
+    assert rows[1].done is None and done is not None
+    # The sample: two sites injected (2.0 mL of 15 % lidocaine 0.2 %, 1.0 mL of 20 % procaine
+    # 0.5 %), one not done, a vasovagal episode. By hand: 3.0 mL, 0.3 + 0.2 = 0.5 g dextrose,
+    # 2.0 x 0.2 x 10 = 4 mg lidocaine, 1.0 x 0.5 x 10 = 5 mg procaine.
+    assert (done.sites, done.not_done, done.complications) == (2, 1, "vasovagal")
+    assert done.given_ml == pytest.approx(3.0) and done.dextrose_g == pytest.approx(0.5)
+    assert done.anaesthetic_mg == {
+        Anaesthetic.LIDOCAINE: pytest.approx(4.0),
+        Anaesthetic.PROCAINE: pytest.approx(5.0),
+    }
 
 
 def test_a_crash_inside_a_step_leaves_the_version_before(tmp_path):

@@ -21,7 +21,8 @@ class ChangeKind(StrEnum):
     IMAGES = "images"  # ids: images added, removed or changed
     ADDED = "added"  # ids: annotations put in
     CHANGED = "changed"  # ids: annotations whose values changed, and paths whose target moved
-    PLAN = "plan"  # ids: names of the plan's own fields that changed (title, note, weight, extra)
+    #: ids: names of the plan's own fields that changed (title, note, weight, procedure, extra)
+    PLAN = "plan"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def changes_between(old: Plan, new: Plan) -> tuple[Change, ...]:
     images |= {i for i in old_images.keys() & new_images.keys() if old_images[i] != new_images[i]}
     fields = {
         name
-        for name in ("patient_weight_kg", "title", "note", "id")
+        for name in ("patient_weight_kg", "title", "note", "procedure", "id")
         if getattr(old, name) != getattr(new, name)
     }
     # extra is left out of Plan equality (compare=False), yet what it holds (the acknowledged

@@ -32,6 +32,7 @@ from prolo_planner.core.plan import (
     ImagePlan,
     NeedlePath,
     Plan,
+    ProcedureRecord,
     Target,
     TextNote,
     kind_of,
@@ -530,6 +531,59 @@ def _set_fields(
         if getattr(plan, name) != value:
             raise EditError(f"the plan's {name} has changed since the edit was made")
     return replace(plan, **dict(new))
+
+
+# -- the procedure record -----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SetProcedure:
+    """Start, change or clear the record of what was done (core/procedure.py). Typing in one of
+    its fields merges by gesture, as the plan's own fields do."""
+
+    before: ProcedureRecord | None
+    after: ProcedureRecord | None
+    gesture: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self.before is None:
+            return "Start procedure record"
+        if self.after is None:
+            return "Remove procedure record"
+        return "Edit procedure record"
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset()
+
+    @property
+    def is_noop(self) -> bool:
+        return self.before == self.after and _extras_equal(self.before, self.after)
+
+    def apply(self, plan: Plan) -> Plan:
+        return _set_procedure(plan, self.before, self.after)
+
+    def revert(self, plan: Plan) -> Plan:
+        return _set_procedure(plan, self.after, self.before)
+
+    def merge_with(self, other: Edit) -> Edit | None:
+        if (
+            isinstance(other, SetProcedure)
+            and self.gesture is not None
+            and other.gesture == self.gesture
+            and other.before == self.after
+        ):
+            return SetProcedure(self.before, other.after, self.gesture)
+        return None
+
+
+def _extras_equal(a: ProcedureRecord | None, b: ProcedureRecord | None) -> bool:
+    return a is None or b is None or dict(a.extra) == dict(b.extra)
+
+
+def _set_procedure(plan: Plan, old: ProcedureRecord | None, new: ProcedureRecord | None) -> Plan:
+    if plan.procedure != old:
+        raise EditError("the procedure record has changed since the edit was made")
+    return replace(plan, procedure=new)
 
 
 # -- acknowledging warnings ---------------------------------------------------------------------

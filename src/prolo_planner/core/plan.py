@@ -274,15 +274,140 @@ class ImagePlan:
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
+# -- the procedure record (core/procedure.py has its rules) ----------------------------------
+class Consent(StrEnum):
+    WRITTEN = "written"
+    VERBAL = "verbal"
+
+
+class SkinPrep(StrEnum):
+    CHLORHEXIDINE = "chlorhexidine in alcohol"
+    POVIDONE_IODINE = "povidone-iodine"
+    ALCOHOL = "alcohol"
+    OTHER = "other"
+
+
+class Complication(StrEnum):
+    VASOVAGAL = "vasovagal"
+    BLEEDING = "bleeding"
+    PARAESTHESIA = "paraesthesia"
+    OTHER = "other"
+
+
+class NotDoneReason(StrEnum):
+    """Why a planned site was not injected."""
+
+    PATIENT_DECLINED = "patient declined"
+    NOT_TOLERATED = "not tolerated"
+    NOT_SEEN = "target not seen on ultrasound"
+    COMPLICATION = "stopped after a complication"
+    NOT_NEEDED = "no longer needed"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyImage:
+    """A frame of one of the plan's images: the image that shows the needle tip at the target."""
+
+    image_id: str
+    frame: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRecord:
+    """What was done at one site (a target of the plan, by id).
+
+    For an injected site: what was given, the needle, the approach, and whether the tip was seen
+    at the target (None: not stated yet) with the key image. For a skipped site: why not.
+    """
+
+    target_id: str
+    given: Injectate = field(default_factory=Injectate)
+    lot_number: str = ""
+    needle_gauge: int = 25
+    needle_length_mm: float = 38.0
+    approach: Approach = Approach.IN_PLANE
+    tip_seen: bool | None = None
+    key_image: KeyImage | None = None
+    not_done_reason: NotDoneReason | None = None
+    #: The reason in words (required with OTHER; a note beside any other reason).
+    not_done_text: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureRecord:
+    """The record of one session's procedure. None in a field means "not stated yet"."""
+
+    indication: str = ""
+    #: When the procedure was done (ISO, the clinic's local time); "" until stated.
+    performed_at: str = ""
+    consent: Consent | None = None
+    consent_by: str = ""
+    time_out: bool | None = None
+    skin_prep: SkinPrep | None = None
+    skin_prep_text: str = ""
+    sites: tuple[SiteRecord, ...] = ()
+    #: () says "no complications"; None says nothing yet.
+    complications: tuple[Complication, ...] | None = None
+    complication_text: str = ""
+    instructions: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def site(self, target_id: str) -> SiteRecord | None:
+        for s in self.sites:
+            if s.target_id == target_id:
+                return s
+        return None
+
+    def with_site(self, site: SiteRecord) -> ProcedureRecord:
+        """The record with this site's entry replaced (or added at the end)."""
+        sites = list(self.sites)
+        for i, s in enumerate(sites):
+            if s.target_id == site.target_id:
+                sites[i] = site
+                return replace(self, sites=tuple(sites))
+        return replace(self, sites=(*sites, site))
+
+    @property
+    def complications_text(self) -> str:
+        """'none', 'vasovagal, bleeding', 'other: ...', or '' when not stated."""
+        if self.complications is None:
+            return ""
+        if not self.complications:
+            return "none"
+        words = []
+        for c in self.complications:
+            if c is Complication.OTHER:
+                words.append(
+                    f"other: {self.complication_text}" if self.complication_text else "other"
+                )
+            else:
+                words.append(c.value)
+        return ", ".join(words)
+
+    @property
+    def skin_prep_words(self) -> str:
+        if self.skin_prep is None:
+            return ""
+        if self.skin_prep is SkinPrep.OTHER:
+            return self.skin_prep_text or "other"
+        return self.skin_prep.value
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """One treatment session's plan: its images and every annotation on them."""
+    """One treatment session's plan: its images and every annotation on them, and the record
+    of what was done."""
 
     images: tuple[ImagePlan, ...] = ()
     annotations: tuple[Annotation, ...] = ()
     patient_weight_kg: float | None = None
     title: str = ""
     note: str = ""
+    #: What was done (None until the clinician starts the record).
+    procedure: ProcedureRecord | None = None
     id: str = field(default_factory=new_id)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
     #: Unknown keys of the plan file's top level (beside "plan"), written back on save.

@@ -38,7 +38,7 @@ from prolo_planner.files import write_bytes_atomic
 from prolo_planner.store.plan_migrations import upgrade
 
 PLAN_FORMAT = "prolo-planner/plan"
-PLAN_FORMAT_VERSION = "1.2"
+PLAN_FORMAT_VERSION = "1.3"
 _MAJOR = int(PLAN_FORMAT_VERSION.split(".")[0])
 _TOP_KEYS = ("format", "format_version", "app_version", "saved_at", "plan")
 
@@ -274,13 +274,18 @@ def _relative_if_under(path: str, base_dir: Path | str) -> str:
 
 # -- encoding -----------------------------------------------------------------------------------
 _FIRST = ("type", "id", "title", "image_id", "frame")
-_LAST = ("images", "annotations")  # the plan's own fields read first, above the long lists
+#: The plan's own fields read first, above the long lists; the record of what was done last.
+_LAST = ("images", "annotations", "procedure")
+
+
+#: Keys written only when they hold something: a plan without a record reads the same in 1.1.
+_LEFT_OUT_WHEN_NONE = frozenset({"procedure"})
 
 
 def _order(name: str) -> int:
     if name in _FIRST:
         return _FIRST.index(name)
-    return len(_FIRST) + (1 if name in _LAST else 0)
+    return len(_FIRST) + (1 + _LAST.index(name) if name in _LAST else 0)
 
 
 def _dumps(value: Any, depth: int = 0) -> str:
@@ -316,7 +321,10 @@ def _encode(obj: Any) -> dict[str, Any]:
         out["type"] = TYPE_TAGS[type(obj)]
     names = [f.name for f in dataclasses.fields(obj) if f.name not in _EXTRA_FIELDS]
     for name in sorted(names, key=_order):
-        out[name] = _encode_value(getattr(obj, name))
+        value = getattr(obj, name)
+        if value is None and name in _LEFT_OUT_WHEN_NONE:
+            continue
+        out[name] = _encode_value(value)
     for key, value in obj.extra.items():
         out.setdefault(key, value)  # a known key always wins over a stale copy in extra
     return out
@@ -408,6 +416,10 @@ def _decode_value(hint: Any, value: Any, where: str, name: str) -> Any:
         except ValueError:
             allowed = ", ".join(json.dumps(k.value) for k in hint)
             raise _Bad(f"{where}: {_short(value)} is not one of {allowed}") from None
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _Bad(f"{where}: expected true or false, got {_short(value)}")
+        return value
     if hint is float:
         return _number(value, where, name)
     if hint is int:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from prolo_planner.core.dose import session_dose
-from prolo_planner.core.plan import Anaesthetic, Plan
+from prolo_planner.core.plan import Anaesthetic, Plan, SiteStatus
+from prolo_planner.core.procedure import given_dose
 from prolo_planner.store.plan_file import PlanFileError, plan_from_document, plan_to_document
 from prolo_planner.store.records import InvalidValue, StoreError
 
@@ -51,6 +52,49 @@ def plan_summary(plan: Plan) -> PlanSummary:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    """What the timeline shows of a plan's procedure record, worked out when it is saved."""
+
+    recorded: bool
+    done_sites: int = 0
+    not_done_sites: int = 0
+    given_ml: float = 0.0
+    given_dextrose_g: float = 0.0
+    given_anaesthetic_mg: dict[str, float] | None = None
+    #: In words: '' not stated (or no record), 'none', 'vasovagal, bleeding'.
+    complications: str = ""
+
+    def row(self) -> tuple[Any, ...]:
+        """The plans row's columns, in the order of store step 9."""
+        return (
+            int(self.recorded),
+            self.done_sites,
+            self.not_done_sites,
+            self.given_ml,
+            self.given_dextrose_g,
+            json.dumps(self.given_anaesthetic_mg or {}, sort_keys=True),
+            self.complications,
+        )
+
+
+def record_summary(plan: Plan) -> RecordSummary:
+    record = plan.procedure
+    if record is None:
+        return RecordSummary(recorded=False)
+    targets = plan.targets()
+    dose = given_dose(plan)
+    return RecordSummary(
+        recorded=True,
+        done_sites=sum(t.status is SiteStatus.INJECTED for t in targets),
+        not_done_sites=sum(t.status is SiteStatus.SKIPPED for t in targets),
+        given_ml=_finite(dose.total_ml),
+        given_dextrose_g=_finite(dose.dextrose_g),
+        given_anaesthetic_mg={a.value: _finite(mg) for a, mg in dose.anaesthetic_mg.items()},
+        complications=record.complications_text,
+    )
+
+
 def _finite(value: float) -> float:
     return value if math.isfinite(value) else 0.0
 
@@ -77,12 +121,13 @@ class PreparedPlan:
     format_version: str
     summary: PlanSummary
     image_sha256s: tuple[str, ...]
+    record: RecordSummary = RecordSummary(recorded=False)
 
 
 def prepare(plan: Plan, base_dir: Path | None) -> PreparedPlan:
     text, version = document_text(plan, base_dir)
     shas = tuple(im.ref.sha256 for im in plan.images if im.ref.sha256)
-    return PreparedPlan(text, version, plan_summary(plan), shas)
+    return PreparedPlan(text, version, plan_summary(plan), shas, record_summary(plan))
 
 
 def stored_document_plan(text: str, source: str, base_dir: Path | None) -> Plan:

@@ -255,6 +255,21 @@ class PlanSaved:
 
 
 @dataclass(frozen=True, slots=True)
+class DoneSummary:
+    """What a session's procedure record says was done, kept beside its plan for the timeline."""
+
+    sites: int = 0  # injected
+    not_done: int = 0  # planned and not done
+    given_ml: float = 0.0
+    dextrose_g: float = 0.0
+    anaesthetic_mg: Mapping[Anaesthetic, float] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    #: In words: '' not stated yet, 'none', 'vasovagal, bleeding'.
+    complications: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineRow:
     """One session on a patient's timeline, with the totals stored when its plan was saved."""
 
@@ -270,6 +285,8 @@ class TimelineRow:
     superseded: bool = False
     #: Pulled from a PACS: where from, and any conflict with another version.
     origin: PacsOrigin | None = None
+    #: What was done, from the procedure record; None when the session has no record.
+    done: DoneSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)

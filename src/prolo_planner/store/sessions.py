@@ -19,6 +19,7 @@ from prolo_planner.core.plan import Side
 from prolo_planner.store import origins
 from prolo_planner.store.plan_rows import PreparedPlan, anaesthetic_from_json
 from prolo_planner.store.records import (
+    DoneSummary,
     InvalidValue,
     NotFound,
     PacsOrigin,
@@ -195,6 +196,23 @@ def _value_of(session: Session, name: str) -> Any:
 
 
 # -- plans ----------------------------------------------------------------------------------------
+#: The totals kept beside each plan for the timeline: planned (step 3) and done (step 9).
+_SUMMARY_COLUMNS = (
+    "site_count",
+    "site_names",
+    "total_ml",
+    "dextrose_g",
+    "anaesthetic_mg",
+    "recorded",
+    "done_sites",
+    "not_done_sites",
+    "given_ml",
+    "given_dextrose_g",
+    "given_anaesthetic_mg",
+    "complications",
+)
+
+
 def plan_document(conn: sqlite3.Connection, session_id: int) -> tuple[str, int, str] | None:
     """(document JSON, revision, saved_at) of the session's plan, or None if none was saved."""
     row = conn.execute(
@@ -212,26 +230,26 @@ def store_plan(
     if stored is not None and stored[0] == text:
         return PlanSaved(changed=False, revision=stored[1], saved_at=stored[2])
     revision = 1 if stored is None else stored[1] + 1
+    columns = ", ".join(("session_id", "document", "format_version", "revision", "saved_at"))
+    columns += ", " + ", ".join(_SUMMARY_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ")[1:])
+    values = (
+        session_id,
+        text,
+        prepared.format_version,
+        revision,
+        now,
+        summary.site_count,
+        summary.site_names_json,
+        summary.total_ml,
+        summary.dextrose_g,
+        summary.anaesthetic_json,
+        *prepared.record.row(),
+    )
     conn.execute(
-        "INSERT INTO plans (session_id, document, format_version, revision, saved_at, site_count,"
-        " site_names, total_ml, dextrose_g, anaesthetic_mg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (session_id) DO UPDATE SET document = excluded.document,"
-        " format_version = excluded.format_version, revision = excluded.revision,"
-        " saved_at = excluded.saved_at, site_count = excluded.site_count,"
-        " site_names = excluded.site_names, total_ml = excluded.total_ml,"
-        " dextrose_g = excluded.dextrose_g, anaesthetic_mg = excluded.anaesthetic_mg",
-        (
-            session_id,
-            text,
-            prepared.format_version,
-            revision,
-            now,
-            summary.site_count,
-            summary.site_names_json,
-            summary.total_ml,
-            summary.dextrose_g,
-            summary.anaesthetic_json,
-        ),
+        f"INSERT INTO plans ({columns}) VALUES ({', '.join('?' for _ in values)})"
+        f" ON CONFLICT (session_id) DO UPDATE SET {updates}",
+        values,
     )
     conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
     return PlanSaved(changed=True, revision=revision, saved_at=now)
@@ -278,11 +296,10 @@ def amend(conn: sqlite3.Connection, session_id: int, now: str) -> Session:
         " SELECT ?, sha256, added_at FROM session_images WHERE session_id = ?",
         (new_id, session_id),
     )
+    summary = ", ".join(_SUMMARY_COLUMNS)
     conn.execute(
-        "INSERT INTO plans (session_id, document, format_version, revision, saved_at, site_count,"
-        " site_names, total_ml, dextrose_g, anaesthetic_mg)"
-        " SELECT ?, document, format_version, 1, ?, site_count, site_names, total_ml,"
-        " dextrose_g, anaesthetic_mg FROM plans WHERE session_id = ?",
+        f"INSERT INTO plans (session_id, document, format_version, revision, saved_at, {summary})"
+        f" SELECT ?, document, format_version, 1, ?, {summary} FROM plans WHERE session_id = ?",
         (new_id, now, session_id),
     )
     return get(conn, new_id)
@@ -308,8 +325,8 @@ def timeline(
     if not include_superseded:
         where += f" AND NOT {_SUPERSEDED} AND NOT {_SET_ASIDE}"
     rows = conn.execute(
-        f"SELECT {_COLUMNS}, {_SUPERSEDED} AS superseded, p.site_count, p.site_names,"
-        " p.total_ml, p.dextrose_g, p.anaesthetic_mg"
+        f"SELECT {_COLUMNS}, {_SUPERSEDED} AS superseded,"
+        f" {', '.join('p.' + c for c in _SUMMARY_COLUMNS)}"
         f" FROM sessions s LEFT JOIN plans p ON p.session_id = s.id WHERE {where}"
         " ORDER BY s.started_at DESC, s.version DESC",
         (patient_id,),
@@ -328,4 +345,19 @@ def timeline_row(row: Any, origin: PacsOrigin | None = None) -> TimelineRow:
         anaesthetic_mg=MappingProxyType(anaesthetic_from_json(row["anaesthetic_mg"])),
         superseded=bool(row["superseded"]),
         origin=origin,
+        done=_done(row),
+    )
+
+
+def _done(row: Any) -> DoneSummary | None:
+    """What the plan's procedure record says was done; None without a record."""
+    if not row["recorded"]:
+        return None
+    return DoneSummary(
+        sites=row["done_sites"] or 0,
+        not_done=row["not_done_sites"] or 0,
+        given_ml=row["given_ml"] or 0.0,
+        dextrose_g=row["given_dextrose_g"] or 0.0,
+        anaesthetic_mg=MappingProxyType(anaesthetic_from_json(row["given_anaesthetic_mg"])),
+        complications=row["complications"] or "",
     )
