@@ -237,7 +237,7 @@ def test_an_earlier_store_upgrades_with_its_data_intact(tmp_path, version, sourc
     assert signed.anaesthetic_mg == {Anaesthetic.LIDOCAINE: pytest.approx(30.0)}
     assert all(t.status in (SiteStatus.PLANNED, SiteStatus.INJECTED) for t in PLAN_SIGNED.targets())
     assert rows[2].site_names == ("site 0",) and math.isclose(rows[2].dextrose_g, 0.075)
-    # No plan before format 1.2 records what was done (step 8).
+    # No plan before format 1.3 records what was done (step 9).
     assert all(r.done is None for r in rows.values())
     # Amendments (from version 2) and the audit log (backfilled for version 1 rows).
     log = repo.audit_log()
@@ -283,13 +283,13 @@ def test_an_earlier_store_upgrades_with_its_data_intact(tmp_path, version, sourc
     repo.close()
 
 
-def test_step_8_sums_up_a_stored_record(tmp_path):
+def test_step_9_sums_up_a_stored_record(tmp_path):
     """What a stored plan records as done is worked out when the store is upgraded."""
     from prolo_planner.store.plan_file import load_plan
 
     folder = tmp_path / "store"
     folder.mkdir()
-    build(folder / DB_NAME, 7)
+    build(folder / DB_NAME, 8)
     recorded = load_plan(TEST_DATA / "plans" / "plan-1.3.json")
     conn = sqlite3.connect(folder / DB_NAME, isolation_level=None)
     conn.execute("UPDATE plans SET document = ? WHERE session_id = 2", (_doc(recorded),))
