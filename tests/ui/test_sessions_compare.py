@@ -112,7 +112,25 @@ def test_prior_targets_and_paths_are_ghosts_on_todays_image(compare, demo):
     prior_plan = demo.repo.load_plan(demo.second)
     on_image = [t for t in prior_plan.targets() if t.image_id == window.prior.image_id]
     marks = _ghost_marks(window)
-    assert set(marks) == {t.position for t in on_image}
+    # Today's clip is another file of the same view (lumbar, midline, long axis): the ghosts go
+    # through millimetres. By hand: the still's region is 0.1588362 mm/px with its face centre
+    # at ReferencePixel (342, 82); the clip was calibrated 40 mm over rows 82.5 to 333.5 with
+    # depth zero on row 82.5, its face centre where the fan's edges meet (found in the image).
+    clip_face = window.current_controller.calibration(window.current.image_id).regions[0].probe
+    assert clip_face is not None and clip_face.zero_y == 82.5
+    still_mm, clip_mm = 0.1588362, 40.0 / (333.5 - 82.5)
+    expected = [
+        (
+            clip_face.centre_x + (t.position.x - 342) * still_mm / clip_mm,
+            82.5 + (t.position.y - 82) * still_mm / clip_mm,
+        )
+        for t in on_image
+    ]
+    found = sorted((m.x, m.y) for m in marks)
+    assert len(found) == len(expected) == 4
+    for (x, y), (ex, ey) in zip(found, sorted(expected), strict=True):
+        assert x == pytest.approx(ex, abs=0.05) and y == pytest.approx(ey, abs=0.05)
+    assert window.note.text().startswith("Prior targets placed through millimetres")
     assert all(m.colour.a < 255 for m in marks.values())  # faint: faded, not solid
     lines = [p for p in window.ghosts if isinstance(p, Line)]
     paths = [a for a in prior_plan.annotations if isinstance(a, NeedlePath)]
@@ -192,3 +210,39 @@ def test_a_session_without_images_says_so(qtbot, demo):
     assert window.prior.source is None and window.prior.image_id is None
     assert window.ghost_primitives() == ()
     window.close()
+
+
+def test_no_ghosts_on_an_image_unlike_the_prior_ones_and_the_note_says_why(qtbot, demo):
+    """Issue 10: the prior session's lumbar targets were drawn at the same pixels on another
+    image at another scale. On an image of another region there are none, and a note says so."""
+    from prolo_planner.core.plan import ImagePlan, ImageRef, ProbeOrientation, Side
+    from tests.conftest import SAMPLE_IMAGES
+
+    hip = ImagePlan(
+        ImageRef(str(SAMPLE_IMAGES / "hip_anterior_cine_ybr422_jpeg.dcm"), frame_count=50),
+        region="hip",
+        side=Side.RIGHT,
+        probe_orientation=ProbeOrientation.LONG_AXIS,
+    )
+    window = CompareWindow(demo.repo.load_plan(demo.second), PlanController(Plan((hip,))))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.current.pane.view.frame is not None)
+    assert window.ghosts == () and not window.ghost_marks.isVisible()
+    assert window.note.text() == (
+        "Prior targets not shown: the prior image (lumbar spine, midline, long axis) is not like "
+        "today's (hip, right, long axis)"
+    )
+    assert window.note.isVisible()
+
+
+@pytest.mark.parametrize("keys", ["Esc", "Ctrl+W"])
+def test_esc_and_ctrl_w_close_the_compare_window(compare, qtbot, keys):
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtTest import QTest
+
+    window, _live = compare
+    window.activateWindow()
+    qtbot.waitActive(window)
+    QTest.keySequence(window, QKeySequence(keys))
+    qtbot.waitUntil(lambda: not window.isVisible())

@@ -2,19 +2,20 @@
 the prior session's targets and needle paths drawn faintly (as ghosts) on today's image.
 
 The clinician treats the same sites as last time: the ghosts show at a glance where they were,
-under today's own markers. Both plans are drawn by the same overlay as the main view; the prior
-side is for looking only (no tools, no context menu).
+under today's own markers. Which prior image is like today's, and where its targets lie on
+today's image (through millimetres when the images differ), is core/compare.py's; with no
+matching image there are no ghosts, and the note under the images says why. Both plans are drawn
+by the same overlay as the main view; the prior side is for looking only. Esc or Ctrl+W closes.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from prolo_planner.core.compare import matching_image, place_ghosts, same_spot
+from prolo_planner.core.measure import measure_plan
 from prolo_planner.core.overlay import overlay_for, target_title
 from prolo_planner.core.overlay_primitives import Label, OverlayStyle, Primitive, TargetMarker
-from prolo_planner.core.plan import AnnotationKind, ImagePlan, Plan, Target
+from prolo_planner.core.plan import AnnotationKind, Plan, Target
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
@@ -45,8 +48,6 @@ GHOST_KINDS = frozenset({AnnotationKind.TARGET, AnnotationKind.NEEDLE_PATH})
 GHOST_Z = BODY_Z / 2
 #: Prior markers: above today's labels, below today's target markers.
 GHOST_MARK_Z = (LABEL_Z + MARK_Z) / 2
-#: Closer than this (image pixels) to today's target of the same name: the same site.
-SAME_SPOT_PX = 6.0
 SMALL_LABEL = 11.0
 
 
@@ -233,6 +234,11 @@ class CompareWindow(QWidget):
         )
         legend.setObjectName("compare_legend")
         legend.setWordWrap(True)
+        #: Why the ghosts are where they are, or why there are none.
+        self.note = QLabel("")
+        self.note.setObjectName("compare_note")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #ffb200")
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.prior)
@@ -245,13 +251,20 @@ class CompareWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(split, 1)
+        layout.addWidget(self.note)
         layout.addLayout(bar)
+        closers = {QKeySequence(Qt.Key.Key_Escape), QKeySequence("Ctrl+W")}
+        closers.update(QKeySequence.keyBindings(QKeySequence.StandardKey.Close))
+        for keys in closers:
+            QShortcut(keys, self, activated=self.close).setContext(
+                Qt.ShortcutContext.WindowShortcut
+            )
 
         self.prior.images.currentIndexChanged.connect(
             lambda _i: self._show(self.prior, self.prior.images.currentData())
         )
         self.current.images.currentIndexChanged.connect(
-            lambda _i: self._show(self.current, self.current.images.currentData())
+            lambda _i: self._current_chosen(self.current.images.currentData())
         )
         self.prior.pane.frame_changed.connect(lambda _i: self.refresh_ghosts())
         self.resize(1500, 860)
@@ -262,24 +275,29 @@ class CompareWindow(QWidget):
 
     # -- which images -----------------------------------------------------------------------
     def matching_prior_image(self, current_image_id: str | None) -> str | None:
-        """The prior image of the same file if there is one, else the one with most targets."""
+        """The prior image like today's (core.compare.matching_image); else, to look at, the
+        prior image with most targets (no ghosts are drawn from it)."""
         plan = self.prior_controller.plan
         if not plan.images:
             return None
         if current_image_id is not None:
             try:
-                ref = self.current_controller.plan.image(current_image_id).ref
+                current = self.current_controller.plan.image(current_image_id)
             except KeyError:
-                ref = None
-            if ref is not None:
-                for im in plan.images:
-                    if ref.sha256 and im.ref.sha256 == ref.sha256:
-                        return im.id
+                current = None
+            match = matching_image(plan, current) if current is not None else None
+            if match is not None:
+                return match.image_id
+        return max(
+            plan.images, key=lambda im: sum(1 for t in plan.targets() if t.image_id == im.id)
+        ).id
 
-        def targets_on(im: ImagePlan) -> int:
-            return sum(1 for t in plan.targets() if t.image_id == im.id)
-
-        return max(plan.images, key=targets_on).id
+    def _current_chosen(self, image_id: str | None) -> None:
+        """Another of today's images: the prior side follows with the image like it."""
+        self._show(self.current, image_id)
+        like = self.matching_prior_image(image_id)
+        if like is not None and like != self.prior.image_id:
+            self._show(self.prior, like)
 
     def _show(self, side: _Side, image_id: str | None) -> None:
         side.show_image(image_id)
@@ -299,37 +317,48 @@ class CompareWindow(QWidget):
 
     # -- ghosts -----------------------------------------------------------------------------
     def ghost_primitives(self) -> tuple[Primitive, ...]:
-        """The prior image's targets and paths, faded, as they would lie on the current image
-        (same pixels: the same probe view of the same patient).
+        """The prior image's targets and paths, faded, where they lie on the current image:
+        the same pixels on the same image, through millimetres on another image of the same
+        view, none at all (the note says why) on an image that is not like it.
 
         Their labels would crowd today's: a ghost is named ("prior: L4-L5 …") only where
         today has no target of that name on the same spot, and its paths go unlabelled."""
-        image_id = self.prior.image_id
-        if not self.show_ghosts.isChecked() or image_id is None or self.current.source is None:
+        prior_id, current_id = self.prior.image_id, self.current.image_id
+        if prior_id is None or current_id is None or self.current.source is None:
+            self.note.setText("")
             return ()
-        c = self.prior_controller
-        view = self.current.pane.view
-        drawn = overlay_for(
+        c, today = self.prior_controller, self.current_controller
+        placed = place_ghosts(
             c.plan,
-            image_id,
+            prior_id,
+            c.calibration(prior_id),
+            today.plan.image(current_id),
+            today.calibration(current_id),
+        )
+        self.note.setText(placed.note)
+        if not self.show_ghosts.isChecked() or placed.plan is None:
+            return ()
+        view = self.current.pane.view
+        calibrations = {prior_id: today.calibration(current_id)}
+        drawn = overlay_for(
+            placed.plan,
+            prior_id,
             self.prior.pane.cine.index if self.prior.source is not None else None,
-            c.calibration(image_id),
-            c.measurements,
-            c.warnings,
+            calibrations[prior_id],
+            measure_plan(placed.plan, calibrations),
+            (),
             style=self.ghost_style,
             visible_kinds=GHOST_KINDS,
             image_size=view.image_size if view.frame is not None else None,
         )
-        today = [
-            t
-            for t in self.current_controller.plan.targets()
-            if t.image_id == self.current.image_id and t.position is not None
+        mine = [
+            t for t in today.plan.targets() if t.image_id == current_id and t.position is not None
         ]
         out: list[Primitive] = []
         for p in drawn:
             if isinstance(p, Label):
-                target = c.plan.find(p.annotation_id)
-                if not isinstance(target, Target) or _same_spot(target, today):
+                target = placed.plan.find(p.annotation_id)
+                if not isinstance(target, Target) or same_spot(target, mine):
                     continue
                 p = replace(p, text=f"prior: {target_title(target)}", size=SMALL_LABEL)
             out.append(p)
@@ -363,14 +392,3 @@ class CompareWindow(QWidget):
         self.prior.close_source()
         self.current.close_source()
         super().closeEvent(event)
-
-
-def _same_spot(target: Target, today: list[Target]) -> bool:
-    """Today has a target of this name where the prior one was."""
-    p = target.position
-    return p is not None and any(
-        t.name == target.name
-        and t.position is not None
-        and math.hypot(t.position.x - p.x, t.position.y - p.y) <= SAME_SPOT_PX
-        for t in today
-    )
