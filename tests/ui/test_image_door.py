@@ -49,6 +49,7 @@ def opened(qtbot, demo):
     qtbot.addWidget(window)
     feature = install_sessions(window, demo.repo)
     feature.confirm = lambda _title, _question: True
+    feature.confirm_sign = lambda _parent, _session, _unresolved: True
     window.show()
     feature.open_session(demo.today)
     qtbot.waitUntil(lambda: window.thumbnails.count() == 1)

@@ -31,6 +31,7 @@ def _window(qtbot, repo: Repository) -> tuple[MainWindow, SessionsFeature]:
     qtbot.addWidget(window)
     feature = install_sessions(window, repo)
     feature.confirm = lambda _title, _question: True
+    feature.confirm_sign = lambda _parent, _session, _unresolved: True
     window.show()
     return window, feature
 
@@ -393,3 +394,61 @@ def test_no_text_names_an_image_by_the_librarys_hash(qtbot, demo):
     assert "Remove image 'lumbar_long_axis_clip.mp4'" in window.edit_actions.act_undo.text()
     assert any("lumbar_long_axis_clip.mp4" in t for t in texts[2:-2])  # a warning names it
     assert [t for t in texts if hexes.search(t)] == []
+
+
+def test_signing_shows_what_is_unresolved_and_the_report_prints_it(qtbot, demo, tmp_path):
+    """Issue 10: a plan with a path through an artery (a danger not acknowledged) and three
+    targets not placed signed with only "A signed session is read-only"."""
+    from prolo_planner.core.edits import AddAnnotation
+    from prolo_planner.core.plan import AvoidKind, AvoidZone, NeedlePath, ZoneShape
+    from prolo_planner.report.session_export import export_session
+    from prolo_planner.ui.sessions.sign_dialog import SignDialog
+    from tests.core.test_report_pdf import pdf_text
+
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    c = window.plan
+    first, *others = c.plan.targets()
+    path = next(
+        a for a in c.plan.annotations if isinstance(a, NeedlePath) and a.target_id == first.id
+    )
+    mid = Point((path.entry.x + first.position.x) / 2, (path.entry.y + first.position.y) / 2)
+    artery = AvoidZone(
+        first.image_id,
+        ZoneShape.ELLIPSE,
+        (Point(mid.x - 6, mid.y - 6), Point(mid.x + 6, mid.y + 6)),
+        kind=AvoidKind.ARTERY,
+        name="segmental artery",
+    )
+    c.push(AddAnnotation(artery))
+    for t in others:
+        c.push(ReplaceAnnotation.of(c.plan, t.id, position=None))
+    asked: list[tuple[str, ...]] = []
+
+    def answer(_parent, _session, items) -> bool:
+        asked.append(tuple(items))
+        return False  # the clinician reads the list and does not sign
+
+    feature.confirm_sign = answer
+    assert feature.sign() is None and not demo.repo.session(demo.today).is_signed
+    (items,) = asked
+    assert len(items) == 4
+    assert items[0].startswith("Danger not acknowledged: ")
+    assert "segmental artery" in items[0]
+    assert [i.split(":")[0] for i in items[1:]] == ["Target not placed"] * 3
+    assert all(t.name in " ".join(items) for t in others)
+    # The dialog: nothing signs until the list is confirmed.
+    dialog = SignDialog(demo.repo.session(demo.today), items)
+    qtbot.addWidget(dialog)
+    assert dialog.lines() == list(items) and not dialog.sign_button.isEnabled()
+    dialog.confirm.setChecked(True)
+    assert dialog.sign_button.isEnabled() and dialog.sign_button.text() == "Sign over these"
+    # Confirmed: the signature keeps the list, the audit log and the report say it.
+    feature.confirm_sign = lambda _parent, _session, _items: True
+    signed = feature.sign()
+    assert signed is not None and signed.signed_over == items
+    assert "signed over 4 unresolved" in demo.repo.audit_log(session_id=demo.today)[-1].detail
+    (pdf,) = export_session(demo.repo, demo.today, ["pdf"], tmp_path)
+    flat = " ".join(pdf_text(pdf, layout=False).split())
+    assert "Signed over, unresolved when the plan was signed:" in flat
+    assert "segmental artery" in flat.split("Signed over")[1]

@@ -51,6 +51,8 @@ class ReportHeader:
     signed: bool = False
     signed_by: str = ""
     signed_at: str = ""  # UTC ISO
+    #: What was unresolved when the clinician signed, and they signed over it.
+    signed_over: tuple[str, ...] = ()
     pain_before: int | None = None
     pain_after: int | None = None
     notes: str = ""
@@ -77,6 +79,7 @@ class ReportHeader:
             signed=session.is_signed,
             signed_by=session.signed_by or "",
             signed_at=session.signed_at or "",
+            signed_over=session.signed_over,
             pain_before=session.pain_before,
             pain_after=session.pain_after,
             notes=session.notes,
@@ -130,6 +133,12 @@ class ReportHeader:
             clinician="",
             signed_by="",
             signed_at="",
+            # The items name images and sites by the clinician's words: only how many.
+            signed_over=(
+                (f"{len(self.signed_over)} unresolved item(s), listed in the identified report",)
+                if self.signed_over
+                else ()
+            ),
             notes=notes,
             plan_title="",
             pseudonym=code,

@@ -389,6 +389,11 @@ def _signature(page: _Page) -> None:
             _font(9.5),
         )
         page.gap(3)
+    if h.signed and h.signed_over:
+        page.text("Signed over, unresolved when the plan was signed:", _font(9.5, bold=True))
+        for item in h.signed_over:
+            page.text(f"•  {item}", _font(9), x=mm(3), width=page.width - mm(3))
+        page.gap(3)
     page.gap(10)
     y = round(page.y)
     page.painter.setPen(QPen(INK, mm(0.25)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from prolo_planner.core.carry_forward import unplaced_targets
 from prolo_planner.core.plan import Plan, Side
+from prolo_planner.core.signing import unresolved
 from prolo_planner.store.records import Patient, PlanSaved, Session, StoredImage, StoreError
 from prolo_planner.store.repository import OpenedSession, Repository
 from prolo_planner.ui.notices import Notice
@@ -41,12 +42,15 @@ from prolo_planner.ui.sessions.review import SessionReview
 from prolo_planner.ui.sessions.session_door import DoorResult, SessionDoor, add_to_plan
 from prolo_planner.ui.sessions.session_form import NewSessionDialog, SessionForm
 from prolo_planner.ui.sessions.session_text import session_date, session_title
+from prolo_planner.ui.sessions.sign_dialog import ask_sign
 from prolo_planner.ui.sessions.timeline import TimelineView
 from prolo_planner.ui.window_protocol import PlannerWindow
 
 log = logging.getLogger("prolo_planner.ui.sessions")
 
 Confirm = Callable[[str, str], bool]
+#: (parent, the session, what is unresolved in its plan) -> whether the clinician signs.
+ConfirmSign = Callable[[QWidget, Session, Sequence[str]], bool]
 #: The Patients dock's first height, and the least it can be made, in pixels.
 DOCK_HEIGHT = 250
 PANEL_MIN_HEIGHT = 215
@@ -81,8 +85,10 @@ class SessionsFeature(QObject):
         self.autosave: AutosaveService | None = None
         self.review = SessionReview(self)
         self._opening = False
-        #: Asks yes or no before signing or amending; tests answer for the clinician.
+        #: Asks yes or no before amending; tests answer for the clinician.
         self.confirm: Confirm = ask(window.as_widget())
+        #: Shows what is unresolved and asks before signing; tests answer for the clinician.
+        self.confirm_sign: ConfirmSign = ask_sign
         #: Fills in a new session (None: cancelled); tests answer for the clinician.
         self.ask_new_session: Callable[[Patient], dict[str, Any] | None] = self._new_session_dialog
 
@@ -353,30 +359,36 @@ class SessionsFeature(QObject):
 
     # -- signing and amending ---------------------------------------------------------------
     def sign(self, session_id: int | None = None) -> Session | None:
+        """Sign a session after the clinician has seen what is unresolved in its plan (danger
+        warnings not acknowledged, targets not placed, images without millimetres, a guessed
+        depth zero) and confirmed signing over it; the store keeps that list with the
+        signature, and the report prints it. A session not open is opened first, so its plan
+        is checked as the window shows it."""
         session_id = session_id if session_id is not None else getattr(self.session, "id", None)
         if session_id is None:
             return None
+        if self.session is None or self.session.id != session_id:
+            self.open_session(session_id)
+            if self.session is None or self.session.id != session_id:
+                return None
         session = self.repo.session(session_id)
-        if not self.confirm(
-            "Sign session",
-            f"Sign the session of {session_date(session)}?\n\nA signed session is read-only; "
-            "a change then needs an amendment (a new version; the signed one is kept).",
-        ):
+        controller = self.window.plan
+        over = unresolved(controller.plan, controller.warnings)
+        if not self.confirm_sign(self.window.as_widget(), session, over):
             return None
-        is_open = self.session is not None and self.session.id == session_id
-        if is_open and self.autosave is not None:
+        if self.autosave is not None:
             self.autosave.save_now()
         self.form.write_notes()
         try:
-            signed = self.repo.sign(session_id)
+            signed = self.repo.sign(session_id, signed_over=over)
         except StoreError as exc:
             self.tell(f"Not signed: {exc}")
             return None
-        if is_open:
-            self.open_session(session_id)  # again, now read-only
-        else:
-            self.timeline.refresh()
-        self.tell(f"Session of {session_date(signed)} signed")
+        self.open_session(session_id)  # again, now read-only
+        said = f"Session of {session_date(signed)} signed"
+        if over:
+            said += f" over {len(over)} unresolved item(s), listed in its report"
+        self.tell(said)
         return signed
 
     def amend(self, session_id: int | None = None) -> Session | None:
