@@ -3,6 +3,7 @@ plan whose image moved, and a plan from a newer Prolo Planner refused with its o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -24,7 +25,7 @@ def test_the_unsaved_mark_follows_saving_and_undo(qtbot, tmp_path) -> None:
     assert w.windowTitle() == "Prolo Planner — Untitled plan *"
     path = tmp_path / "lumbar.prolo.json"
     w.plan_files.choose_save_path = lambda _parent, suggested: (
-        path if suggested.name == "Untitled plan.prolo.json" else None
+        path if suggested.name == f"plan {dt.date.today().isoformat()}.prolo.json" else None
     )
     w.plan_files.act_save.trigger()  # no file yet: Save asks where, as Save as does
     assert path.is_file() and w.windowTitle() == "Prolo Planner — lumbar"

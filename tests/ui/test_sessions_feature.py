@@ -452,3 +452,32 @@ def test_signing_shows_what_is_unresolved_and_the_report_prints_it(qtbot, demo, 
     flat = " ".join(pdf_text(pdf, layout=False).split())
     assert "Signed over, unresolved when the plan was signed:" in flat
     assert "segmental artery" in flat.split("Signed over")[1]
+
+
+def test_saving_is_one_idea_in_a_session(qtbot, demo, tmp_path):
+    """Issue 10: the session autosaved, yet Ctrl+S opened "Save plan as" with the patient's name
+    in the file name. In a session Ctrl+S saves it now; a plan file is exported on purpose,
+    suggested under a name without the patient's; nothing asks about unsaved work."""
+    window, feature = _window(qtbot, demo.repo)
+    feature.open_session(demo.today)
+    suggested: list[Path] = []
+    window.plan_files.choose_save_path = lambda _p, s: suggested.append(s) or None
+    window.plan_files.ask_unsaved = lambda *_a: pytest.fail("a session asks nothing on leaving")
+    moved = _move_first_target(window, 4.0)
+    window.plan_files.act_save.trigger()  # Ctrl+S
+    assert suggested == []  # no file dialog
+    assert demo.repo.load_plan(demo.today).targets()[0].position == moved
+    assert window.statusBar().currentMessage() == "Saved (the session is saved as you work)"
+    texts = [a.text().replace("&", "") for a in window.menu("File").actions()]
+    assert "Save" in texts and "Export plan file…" in texts and "Save plan as…" not in texts
+    window.plan_files.act_export.trigger()  # Ctrl+Shift+S
+    (name,) = [p.name for p in suggested]
+    assert name == "plan 2026-03-14.prolo.json"
+    assert not any(word in name for word in ("DEMO", "Alex", "0001"))
+    window.plan_files.choose_save_path = lambda _p, _s: tmp_path / "copy.prolo.json"
+    assert window.plan_files.save_as()
+    assert (tmp_path / "copy.prolo.json").is_file()
+    assert window.workspace.file_path is None  # the session is still where the plan lives
+    _move_first_target(window, 2.0)
+    assert window.plan_files.new_plan()  # File > New plan leaves the session: saved, not asked
+    assert window.plan_files.session_saver is None

@@ -1,11 +1,18 @@
-"""File > New plan, Open plan…, Save plan, Save plan as…: the plan file on disk, the prompt
+"""File > New plan, Open plan file…, Save, Export plan file…: the plan file on disk, the prompt
 before unsaved work is thrown away, and finding an image that moved since the plan was saved.
+
+Saving is one idea. A session's plan is saved as it is edited (the sessions feature sets
+`session_saver`): Save only saves it now, and nothing asks about unsaved work. A plan file is
+something else, made on purpose: "Export plan file" writes one, under a name that carries no
+patient identity. A plan outside any session (images opened with no session) is saved to its
+plan file.
 
 Every dialog is a replaceable callable, so tests answer them without a modal loop.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +35,13 @@ if TYPE_CHECKING:
     from prolo_planner.ui.window_protocol import PlannerWindow
 
 PLAN_SUFFIX = ".prolo.json"
+
+
+def default_file_name(day: str) -> str:
+    """A plan file's suggested name: the day only, nothing of who the patient is."""
+    return f"plan {day}{PLAN_SUFFIX}"
+
+
 PLAN_FILTER = "Prolo Planner plans (*.prolo.json *.json);;All files (*)"
 
 
@@ -97,21 +111,32 @@ class PlanFiles(QObject):
         self.choose_save_path: Callable[[QWidget, Path], Path | None] = choose_plan_save_path
         self.locate_image: Callable[[QWidget, ImagePlan, Path], Path | None] = choose_image_location
         self.show_error: Callable[[QWidget, str, str], None] = show_plan_error
+        #: Set while a session owns the window's plan: saves it now (the session's autosave);
+        #: False if it could not.
+        self.session_saver: Callable[[], bool] | None = None
         self.act_new = self._action("&New plan", self.new_plan, "Ctrl+N")
-        self.act_open = self._action("Open &plan…", self.open_plan, "Ctrl+Shift+P")
-        self.act_save = self._action("&Save plan", self.save, "Ctrl+S")
-        self.act_save_as = self._action("Save plan &as…", self.save_as, "Ctrl+Shift+S")
+        # No key: Ctrl+Shift+P is Session > Patients, and two actions on one key answer neither.
+        self.act_open = self._action("Open plan &file…", self.open_plan, "")
+        self.act_save = self._action("&Save", self.save, "Ctrl+S")
+        self.act_save.setToolTip(
+            "A session is saved as you work: this saves it now. A plan outside a session is "
+            "saved to its plan file."
+        )
+        self.act_export = self._action("E&xport plan file…", self.save_as, "Ctrl+Shift+S")
+        self.act_export.setObjectName("plan_export")
+        self.act_export.setToolTip("Write the plan to a plan file (a name without the patient's)")
 
     def _action(self, text: str, slot: Callable[[], object], key: str) -> QAction:
         action = QAction(text, self.window.as_widget())
         action.setObjectName("plan_" + text.split()[0].strip("&").lower())
-        action.setShortcut(QKeySequence(key))
+        if key:
+            action.setShortcut(QKeySequence(key))
         action.triggered.connect(lambda _checked=False: slot())
         return action
 
     @property
     def actions(self) -> tuple[QAction, ...]:
-        return (self.act_new, self.act_open, self.act_save, self.act_save_as)
+        return (self.act_new, self.act_open, self.act_save, self.act_export)
 
     def _folder(self) -> Path:
         current = self.window.workspace.file_path
@@ -124,6 +149,8 @@ class PlanFiles(QObject):
         """Unsaved changes worth a question: work done on the plan, or any change to a plan
         that has a file. A scratch plan of images merely opened is not asked about."""
         ws = self.window.workspace
+        if self.session_saver is not None:
+            return False  # the session saves itself
         if ws.read_only or not ws.controller.is_modified:
             return False
         return ws.has_work() or ws.file_path is not None
@@ -178,21 +205,28 @@ class PlanFiles(QObject):
         return True
 
     def save(self) -> bool:
+        """Save: a session's plan now (it is saved as it is edited anyway); a plan outside any
+        session to its plan file, asked for the first time."""
+        if self.session_saver is not None:
+            return self.session_saver()
         ws = self.window.workspace
         if ws.file_path is None:
             return self.save_as()
         return self._write(ws.file_path)
 
     def save_as(self, path: Path | None = None) -> bool:
-        ws = self.window.workspace
+        """Export plan file: write the plan to a file chosen by the clinician, suggested under
+        a name with no patient identity in it ("plan 2026-03-14.prolo.json")."""
         if path is None:
-            stem = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in ws.name).strip()
-            path = self.choose_save_path(
-                self.window.as_widget(), self._folder() / f"{stem}{PLAN_SUFFIX}"
-            )
+            suggested = self._folder() / default_file_name(self._plan_date())
+            path = self.choose_save_path(self.window.as_widget(), suggested)
             if path is None:
                 return False
         return self._write(path)
+
+    def _plan_date(self) -> str:
+        """The plan's day: its session's, when a session owns it, else today."""
+        return self.window.workspace.plan_date or _dt.date.today().isoformat()
 
     def _write(self, path: Path) -> bool:
         ws = self.window.workspace
@@ -201,6 +235,10 @@ class PlanFiles(QObject):
         except PlanFileError as exc:
             self.show_error(self.window.as_widget(), "Cannot save the plan", str(exc))
             return False
+        if self.session_saver is not None:
+            # A copy of a session's plan: the session stays where the plan lives.
+            self.window.show_status(f"Plan file exported to {written}", 8000)
+            return True
         if not ws.read_only:
             ws.file_path = written
             ws.controller.mark_saved()

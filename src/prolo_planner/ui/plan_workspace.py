@@ -114,6 +114,9 @@ class PlanWorkspace(QObject):
         self.layer = AnnotationLayer(view, self.controller, parent=self)
         self.catalogs = catalogs or CatalogSet()
         self.title = title
+        #: The day (ISO) of the session the plan belongs to, for names that must not say
+        #: whose it is; "" outside a session.
+        self.plan_date = ""
         self.base_dir = base_dir
         #: The plan file it was opened from or last saved to, if any.
         self.file_path = file_path

@@ -190,6 +190,25 @@ class SessionsFeature(QObject):
         self.timeline.show_patient(patient)
         self._update_actions()
 
+    def _own_saving(self) -> None:
+        """The open session is saved as it is edited: File > Save saves it now, nothing asks
+        about unsaved work, and a plan file exported from it is named by the session's day."""
+        self.window.plan_files.session_saver = self.save_now
+        if self.session is not None:
+            self.window.workspace.plan_date = self.session.started_at[:10]
+
+    def save_now(self) -> bool:
+        """File > Save in a session: what is pending goes to the store now."""
+        if self.autosave is None or self.autosave.read_only:
+            self.tell("Nothing to save: the session is read only")
+            return False
+        saved = self.autosave.save_now()
+        self.form.write_notes()
+        if saved is None and self.autosave.pending:
+            return False  # the autosave said why
+        self.window.show_status("Saved (the session is saved as you work)", 4000)
+        return True
+
     def show_held(self) -> None:
         """Show the images held back from the open session (in the Patients panel)."""
         self.dock.show()
@@ -235,6 +254,7 @@ class SessionsFeature(QObject):
         finally:
             self._opening = False
         self.session, self.patient = session, patient
+        self._own_saving()
         self.autosave = AutosaveService(
             self.repo, session.id, self.window.plan, opened.lease, reason or None, parent=self
         )
@@ -270,6 +290,7 @@ class SessionsFeature(QObject):
         # and left, not edited by a workspace that is no longer its own.
         self.leave_session()
         self.session = None
+        self.window.plan_files.session_saver = None
         self.timeline.set_current(None)
         self.form.show_session(None)
         self.held.show_session(None)
@@ -437,6 +458,7 @@ class SessionsFeature(QObject):
             self._opening = False
         if self.autosave is not None:
             self.autosave.set_controller(self.window.plan)
+        self._own_saving()
         self.form.set_read_only(reason)
         self.tell(f"Now read-only: {reason}")
         self._update_actions()
