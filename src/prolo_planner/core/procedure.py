@@ -326,6 +326,14 @@ def reason_words(site: SiteRecord | None) -> str:
     return _reason_words(site)
 
 
+def without_record_time(plan: Plan) -> Plan:
+    """The plan with its record's time left out (a de-identified export dates it through the
+    session's shifted date, or not at all)."""
+    if plan.procedure is None or not plan.procedure.performed_at:
+        return plan
+    return replace(plan, procedure=replace(plan.procedure, performed_at=""))
+
+
 # -- recording it as one undo step ------------------------------------------------------------
 def record_edit(
     plan: Plan, record: ProcedureRecord | None, statuses: Mapping[str, SiteStatus]

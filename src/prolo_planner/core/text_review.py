@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from prolo_planner.core.catalog import CatalogSet, name_key
 from prolo_planner.core.plan import (
@@ -24,11 +25,14 @@ from prolo_planner.core.plan import (
     TextNote,
     kind_of,
 )
+from prolo_planner.core.procedure import DEFAULT_INSTRUCTIONS
 
 
 class TextOrigin(StrEnum):
     CATALOG = "catalog name"
     TYPED = "typed"
+    #: The app's own words, unchanged (the default post-procedure instructions).
+    STANDARD = "standard text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,7 @@ class PlanText:
 
     @property
     def kept_by_default(self) -> bool:
-        return self.origin is TextOrigin.CATALOG
+        return self.origin in (TextOrigin.CATALOG, TextOrigin.STANDARD)
 
 
 #: Annotation fields that hold text, by kind: (field, how the clinician calls it).
@@ -54,6 +58,15 @@ _FIELDS: dict[type, tuple[tuple[str, str], ...]] = {
     TextNote: (("text", "text"),),
 }
 _CATALOG_FIELDS = {(Target, "name"), (AvoidZone, "name")}
+#: The procedure record's texts (core.procedure): (field, how the clinician calls it).
+_RECORD_FIELDS = (
+    ("indication", "Indication"),
+    ("consent_by", "Consent obtained by"),
+    ("skin_prep_text", "Skin preparation"),
+    ("complication_text", "Complication"),
+    ("instructions", "Post-procedure instructions"),
+)
+_SITE_FIELDS = (("lot_number", "lot"), ("not_done_text", "reason not done"))
 
 
 def plan_texts(
@@ -69,6 +82,7 @@ def plan_texts(
     if session_notes.strip():
         out.append(PlanText("session:notes", "Session notes", session_notes, TextOrigin.TYPED))
     counts: dict[str, int] = {}
+    out += _record_texts(plan)
     for a in plan.annotations:
         kind = kind_of(a).value
         counts[kind] = counts.get(kind, 0) + 1
@@ -85,6 +99,29 @@ def plan_texts(
                     TextOrigin.CATALOG if catalog else TextOrigin.TYPED,
                 )
             )
+    return out
+
+
+def _record_texts(plan: Plan) -> list[PlanText]:
+    record = plan.procedure
+    if record is None:
+        return []
+    out = []
+    for field, label in _RECORD_FIELDS:
+        text = str(getattr(record, field) or "")
+        if text.strip():
+            standard = field == "instructions" and text == DEFAULT_INSTRUCTIONS
+            origin = TextOrigin.STANDARD if standard else TextOrigin.TYPED
+            out.append(PlanText(f"procedure:{field}", label, text, origin))
+    numbers = {t.id: n for n, t in enumerate(plan.targets(), start=1)}
+    for site in record.sites:
+        for field, label in _SITE_FIELDS:
+            text = str(getattr(site, field) or "")
+            if text.strip() and site.target_id in numbers:
+                where = f"Site {numbers[site.target_id]} {label}"
+                out.append(
+                    PlanText(f"procedure:{site.target_id}:{field}", where, text, TextOrigin.TYPED)
+                )
     return out
 
 
@@ -137,7 +174,25 @@ def approved_plan(plan: Plan, approval: TextApproval) -> Plan:
         annotations.append(replace(a, **changes) if changes else a)  # type: ignore[arg-type]
     title = plan.title if approval.keeps("plan:title", plan.title) else ""
     note = plan.note if approval.keeps("plan:note", plan.note) else ""
-    return replace(plan, annotations=tuple(annotations), title=title, note=note)
+    record = plan.procedure
+    if record is not None:
+        emptied: dict[str, Any] = {
+            field: ""
+            for field, _ in _RECORD_FIELDS
+            if getattr(record, field)
+            and not approval.keeps(f"procedure:{field}", getattr(record, field))
+        }
+        sites = []
+        for site in record.sites:
+            gone: dict[str, Any] = {
+                field: ""
+                for field, _ in _SITE_FIELDS
+                if getattr(site, field)
+                and not approval.keeps(f"procedure:{site.target_id}:{field}", getattr(site, field))
+            }
+            sites.append(replace(site, **gone) if gone else site)
+        record = replace(record, sites=tuple(sites), **emptied)
+    return replace(plan, annotations=tuple(annotations), title=title, note=note, procedure=record)
 
 
 def approved_session_notes(notes: str, approval: TextApproval) -> str:

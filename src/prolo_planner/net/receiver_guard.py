@@ -64,7 +64,6 @@ def spool_dir(inbox: Path) -> Path:
     return inbox.with_name(inbox.name + ".incoming")
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReceiverLimits:
     max_dataset_bytes: int

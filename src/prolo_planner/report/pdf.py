@@ -89,6 +89,10 @@ class _Page:
     height: float
     number: int = 1
     y: float = 0.0
+    #: The document's name in the running head, and the footer's line (the procedure note
+    #: prints its own on the same page furniture).
+    title: str = TITLE
+    footer_text: str = FOOTER
 
     def metrics(self, font: QFont) -> QFontMetricsF:
         return QFontMetricsF(font, self.writer)
@@ -153,7 +157,7 @@ class _Page:
         self.painter.drawText(
             QRectF(0, 0, self.width, mm(6)),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
-            f"{TITLE} · {h.patient_name} · ID {h.patient_id} · {h.when}",
+            f"{self.title} · {h.patient_name} · ID {h.patient_id} · {h.when}",
         )
 
     def footer(self) -> None:
@@ -167,7 +171,7 @@ class _Page:
         left = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.painter.drawText(box, left, f"{h.patient_name} · ID {h.patient_id}")
         centre = int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.painter.drawText(box, centre, FOOTER)
+        self.painter.drawText(box, centre, self.footer_text)
         right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         pages = f"Page {self.number} of {self.total}" if self.total else f"Page {self.number}"
         self.painter.drawText(box, right, pages)
@@ -425,7 +429,7 @@ def _paint(writer: QPdfWriter, content: ReportContent, total: int) -> int:
         painter.end()
 
 
-def _writer(device: QIODevice, content: ReportContent) -> QPdfWriter:
+def _writer(device: QIODevice, content: ReportContent, title: str = TITLE) -> QPdfWriter:
     writer = QPdfWriter(device)
     writer.setResolution(DPI)
     writer.setPageLayout(
@@ -437,7 +441,7 @@ def _writer(device: QIODevice, content: ReportContent) -> QPdfWriter:
         )
     )
     h = content.header
-    writer.setTitle(f"{TITLE}: {h.patient_name}, {h.when}".strip(", "))
+    writer.setTitle(f"{title}: {h.patient_name}, {h.when}".strip(", "))
     writer.setCreator(f"Prolo Planner {__version__}")
     return writer
 

@@ -120,8 +120,10 @@ class PlanImages:
 
     def key_images(self) -> list[KeyImage]:
         """The frames that go to the chart, image by image: the clinician's key frames, else
-        every frame with annotations of its own, else the first frame."""
+        every frame with annotations of its own, else the first frame; and the frames the
+        procedure record names as showing a needle tip at its target."""
         out: list[KeyImage] = []
+        shown = self._record_frames()
         for im in self.plan.images:
             source = self.sources.get(im.id)
             if source is None:
@@ -130,9 +132,22 @@ class PlanImages:
             frames = [f for f in im.key_frames if 0 <= f < count]
             if not frames:
                 frames = sorted(f for f in self.plan.annotated_frames(im.id) if 0 <= f < count)
-            for frame in dict.fromkeys(frames or [0]):
+            # The frames the procedure record names as showing a needle at its target.
+            recorded = sorted(f for f in shown.get(im.id, ()) if 0 <= f < count)
+            frames = (frames or ([] if recorded else [0])) + recorded
+            for frame in dict.fromkeys(frames):
                 out.append(KeyImage(im, frame, self.names[im.id], count))
         return out
+
+    def _record_frames(self) -> dict[str, set[int]]:
+        record = self.plan.procedure
+        frames: dict[str, set[int]] = {}
+        if record is None:
+            return frames
+        for site in record.sites:
+            if site.tip_seen and site.key_image is not None:
+                frames.setdefault(site.key_image.image_id, set()).add(site.key_image.frame)
+        return frames
 
     # -- pixels ---------------------------------------------------------------------------------
     def frame(self, key: KeyImage, *, masked: bool = False) -> np.ndarray:

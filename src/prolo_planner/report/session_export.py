@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from pydicom.uid import ComprehensiveSRStorage, SecondaryCaptureImageStorage
+
 from prolo_planner.core.identity import PatientIdentity, differences
 from prolo_planner.core.plan import Plan
+from prolo_planner.core.procedure import without_record_time
 from prolo_planner.core.text_review import (
     PlanText,
     TextApproval,
@@ -32,10 +35,24 @@ from prolo_planner.export.deidentify import Deidentifier, PseudonymKey
 from prolo_planner.export.deidentify_profile import DateHandling
 from prolo_planner.export.dicom_writing import derived_uid
 from prolo_planner.export.errors import ExportError
+from prolo_planner.export.fhir_bundle import (
+    DicomInstance,
+    FhirContext,
+    FhirImage,
+    FhirRefused,
+    bundle_key,
+    procedure_bundle,
+    write_bundle,
+)
 from prolo_planner.export.patient_study import PatientStudy
-from prolo_planner.export.uids import PlanVersion
+from prolo_planner.export.uids import PlanVersion, export_uid, series_uid
 from prolo_planner.files import make_dirs_private
-from prolo_planner.report.content import PainEntry, pain_course, report_content
+from prolo_planner.report.content import (
+    REPORT_IMAGE_OPTIONS,
+    PainEntry,
+    pain_course,
+    report_content,
+)
 from prolo_planner.report.header import ReportHeader
 from prolo_planner.report.images import (
     DEFAULT_IMAGE_OPTIONS,
@@ -45,8 +62,10 @@ from prolo_planner.report.images import (
     write_image,
 )
 from prolo_planner.report.keyfile import load_or_create_key
+from prolo_planner.report.note_pdf import NotePdf, NotePicture, write_note
 from prolo_planner.report.pdf import write_report
-from prolo_planner.report.plan_images import PlanImages
+from prolo_planner.report.plan_images import KeyImage, PlanImages
+from prolo_planner.report.procedure_note import procedure_note
 from prolo_planner.report.session_dicom import DicomExport, ExportJob, Progress, slug
 from prolo_planner.store.records import Patient, Session, StoreError
 from prolo_planner.store.repository import Repository
@@ -60,6 +79,10 @@ class ExportFormat(StrEnum):
     CINE = "cine"  # a Multi-frame True Color SC of each annotated cine
     SR = "sr"
     PR = "pr"
+    #: The procedure note: PDF and plain text for the EHR.
+    NOTE = "note"
+    #: The procedure record as a FHIR R4 bundle (after the files it names).
+    FHIR = "fhir"
 
 
 DEFAULT_FORMATS = (
@@ -167,7 +190,8 @@ def export_plan(
         approval = deidentify.texts or TextApproval.default(texts)
         result.texts = texts
         result.kept_texts, _ = approval.split(texts)
-        plan = approved_plan(plan, approval)
+        # Dates go through the header, shifted or removed: the record's time of day with them.
+        plan = without_record_time(approved_plan(plan, approval))
         deid = Deidentifier(deidentify.key, header.identity, deidentify.dates)
         header = header.deidentified(
             deidentify.key, deidentify.dates, approved_session_notes(header.notes, approval)
@@ -203,6 +227,10 @@ def export_plan(
             and bool({ExportFormat.SR, ExportFormat.PR} & set(wanted)),
         )
         _run(dicom, wanted, header=header, options=options, pain=pain)
+        if ExportFormat.NOTE in wanted:
+            _note(dicom, header, subject.plan)
+        if ExportFormat.FHIR in wanted:
+            _fhir(dicom, header, wanted, subject)
     job.step("done")
     result.files, result.notes, result.missing = job.files, job.notes, job.missing
     return result
@@ -251,6 +279,8 @@ def _steps(images: PlanImages, wanted: Sequence[ExportFormat], deidentified: boo
         ExportFormat.CINE: sum(s.frame_count > 1 for s in images.sources.values()),
         ExportFormat.SR: 1,
         ExportFormat.PR: len(images.plan.images),
+        ExportFormat.NOTE: 1,
+        ExportFormat.FHIR: 1,
     }
     sources = len(images.plan.images) if deidentified else 0
     return sum(per[f] for f in wanted) + sources + 1
@@ -293,6 +323,124 @@ def _run(
             dicom.structured_report(keys)
         elif fmt is ExportFormat.PR:
             dicom.presentation_states()
+
+
+# -- the procedure note and the FHIR bundle ----------------------------------------------------
+def _note(dicom: DicomExport, header: ReportHeader, complete: Plan) -> None:
+    """The procedure note, PDF and plain text, with the key images that show each needle."""
+    job, images = dicom.job, dicom.images
+    job.step("procedure note")
+    if images.plan.procedure is None:
+        job.missing.append(
+            "procedure note: no procedure was recorded for this session (Session > Procedure "
+            "record)"
+        )
+        return
+    note = procedure_note(images.plan, header, images.names, complete=complete)
+    pictures = []
+    for shown in note.images:
+        key = _plan_key_image(images, shown.image_id, shown.frame)
+        if key is None:
+            continue
+        picture = key_image(
+            images, key, options=REPORT_IMAGE_OPTIONS, masked=dicom.deid is not None
+        )
+        pictures.append(NotePicture(shown.caption, picture.pixels))
+    stem = job.out_dir / f"{dicom.stem}_note"
+    job.files += write_note(
+        NotePdf(note, tuple(pictures)), stem.with_suffix(".pdf"), stem.with_suffix(".txt")
+    )
+
+
+def _plan_key_image(images: PlanImages, image_id: str, frame: int) -> KeyImage | None:
+    source = images.sources.get(image_id)
+    if source is None or not 0 <= frame < source.frame_count:
+        return None
+    image = images.plan.image(image_id)
+    return KeyImage(image, frame, images.names[image_id], source.frame_count)
+
+
+def _fhir(
+    dicom: DicomExport,
+    header: ReportHeader,
+    wanted: Sequence[ExportFormat],
+    subject: ExportSubject,
+) -> None:
+    """The FHIR bundle, naming the files and DICOM objects this export wrote beside it; a record
+    that would not validate is refused, with the fields named, and nothing is written."""
+    job, images = dicom.job, dicom.images
+    job.step("FHIR bundle")
+    plan = images.plan
+    if plan.procedure is None:
+        job.missing.append(
+            "FHIR bundle: no procedure was recorded for this session (Session > Procedure record)"
+        )
+        return
+    plain = dicom.deid is None
+    note = procedure_note(plan, header, images.names, complete=subject.plan)
+    pictures = []
+    for shown in note.images:
+        key = _plan_key_image(images, shown.image_id, shown.frame)
+        png = ""
+        if key is not None and ExportFormat.PNG in wanted:
+            png = f"{dicom.stem}_{slug(key.name)}_frame{key.frame + 1}.png"
+        instance = None
+        if key is not None and plain and ExportFormat.SC in wanted:
+            study = _study_of(images, subject, shown.image_id)
+            instance = DicomInstance(
+                SecondaryCaptureImageStorage,
+                export_uid(dicom.version, "sc", shown.image_id, str(shown.frame)),
+                series_uid(dicom.version.plan_id, "sc", study),
+                study,
+                "OT",
+            )
+        pictures.append(FhirImage(shown.caption, png, instance))
+    sr = None
+    if plain and ExportFormat.SR in wanted and plan.images:
+        study = _study_of(images, subject, plan.images[0].id)
+        sr = DicomInstance(
+            ComprehensiveSRStorage,
+            export_uid(dicom.version, "sr"),
+            series_uid(dicom.version.plan_id, "sr", study),
+            study,
+            "SR",
+        )
+    family, _, given = header.patient_name.partition(", ")
+    context = FhirContext(
+        patient_id=header.patient_id,
+        patient_family=family if plain else "",
+        patient_given=tuple(given.split()) if plain else (),
+        birth_date=header.birth_date,
+        sex=header.sex,
+        clinician=header.clinician,
+        region=header.region,
+        side=header.side,
+        started_at=header.started_at,
+        signed=header.signed,
+        signed_by=header.signed_by,
+        signed_at=header.signed_at,
+        pain_before=header.pain_before,
+        pain_after=header.pain_after,
+        note_text=note.text(),
+        note_pdf=f"{dicom.stem}_note.pdf" if ExportFormat.NOTE in wanted else "",
+        key_images=tuple(pictures),
+        sr=sr,
+        key=bundle_key(dicom.version.digest, not plain),
+        deidentified=not plain,
+    )
+    try:
+        bundle = procedure_bundle(plan, context, complete=subject.plan)
+    except FhirRefused as exc:
+        job.missing.append(str(exc))
+        return
+    job.wrote(write_bundle(bundle, job.out_dir / f"{dicom.stem}_fhir.json"))
+
+
+def _study_of(images: PlanImages, subject: ExportSubject, image_id: str) -> str:
+    ds = images.dataset(image_id)
+    if ds is not None and ds.get("StudyInstanceUID"):
+        return str(ds.StudyInstanceUID)
+    return subject.fallback.study_instance_uid
 
 
 # -- a session of the store -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prolo_planner.core.geometry import Point
@@ -23,6 +23,8 @@ from prolo_planner.core.plan import (
     AvoidKind,
     AvoidZone,
     Caliper,
+    Complication,
+    Consent,
     ImagePlan,
     Injectate,
     ManualCalibration,
@@ -30,13 +32,16 @@ from prolo_planner.core.plan import (
     Plan,
     ProbeOrientation,
     ProbeSetting,
+    ProcedureRecord,
     Side,
     SiteStatus,
+    SkinPrep,
     Target,
     TargetKind,
     TextNote,
     ZoneShape,
 )
+from prolo_planner.core.procedure import start_record
 from prolo_planner.resources import sample_images_dir
 from prolo_planner.store.records import Admitted, Patient, Session, StoredImage, StoreError
 from prolo_planner.store.repository import Repository
@@ -173,11 +178,41 @@ def fill_demo(
                     f"demo: {name} does not belong to the demo patient: "
                     + "; ".join(admitted.reasons)
                 )
+        if number < 3:  # what was done in the sessions already held
+            plan = replace(plan, procedure=_record(plan, number, when))
         repo.save_plan(session.id, plan, who=DEMO_SIGNER)
         if number < 3:
             session = repo.sign(session.id, who=DEMO_SIGNER)
         made.append(session)
     return DemoResult(patient, tuple(made), created=True)
+
+
+#: The demo's lot of dextrose, as a clinic would write it from the vial.
+DEMO_LOT = "DX15-2603"
+
+
+def _record(plan: Plan, number: int, when: _dt.datetime) -> ProcedureRecord:
+    """The procedure record of a past demo session: the first as planned, the second with more
+    at one site than planned and a brief vasovagal episode."""
+    record = start_record(
+        plan, clinician=DEMO_CLINICIAN, performed_at=(when + _dt.timedelta(minutes=10)).isoformat()
+    )
+    sites = []
+    for n, site in enumerate(record.sites):
+        site = replace(site, lot_number=DEMO_LOT, tip_seen=True)
+        if number == 2 and n == 2:
+            site = replace(site, given=replace(site.given, volume_ml=site.given.volume_ml + 0.5))
+        sites.append(site)
+    return replace(
+        record,
+        indication="Chronic low back pain over L3-L5 with tender supraspinous and interspinous "
+        "ligaments; prolotherapy course.",
+        consent=Consent.WRITTEN,
+        time_out=True,
+        skin_prep=SkinPrep.CHLORHEXIDINE,
+        sites=tuple(sites),
+        complications=(Complication.VASOVAGAL,) if number == 2 else (),
+    )
 
 
 def _plan(repo: Repository, number: int, status: SiteStatus, files: dict[str, StoredImage]) -> Plan:

@@ -53,6 +53,8 @@ FORMAT_LABELS = {
     ExportFormat.CINE: "DICOM annotated cine (multi-frame)",
     ExportFormat.SR: "DICOM structured report (TID 1500)",
     ExportFormat.PR: "DICOM presentation states",
+    ExportFormat.NOTE: "Procedure note (PDF and text for the EHR)",
+    ExportFormat.FHIR: "FHIR R4 bundle of the procedure record",
 }
 NOTE_COLOUR = QColor(255, 190, 60)
 #: Typed text in the review: a dark amber that reads on light and dark backgrounds alike.
