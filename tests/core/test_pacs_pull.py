@@ -58,6 +58,17 @@ def test_a_course_comes_back_whole_over_dimse(sent: Path, pacs: Orthanc, tmp_pat
         assert Path(image.ref.path).is_file()
         (stored,) = b_repo.images_of(video.session.id)
         assert stored.frame_count == 50
+        # What was done rides with the plan: the procedure records of the two sessions held,
+        # and the course view's summary of them (issue 14).
+        done_a = {
+            r.session.uid: r for r in a_repo.sessions_of(a_repo.patient_by_mrn(PHANTOM["mrn"]).id)
+        }
+        for row in b_repo.sessions_of(patient.id):
+            record = b_repo.load_plan(row.session.id).procedure
+            sent_row = done_a[row.session.uid]
+            assert record == a_repo.load_plan(sent_row.session.id).procedure
+            assert row.done == sent_row.done
+        assert sum(r.done is not None for r in b_repo.sessions_of(patient.id)) == 2
         # Each version says where it came from, and is the author's, not B's to change.
         origin = b_repo.origin(video.session.id)
         assert origin is not None and pacs.node.address in origin.node

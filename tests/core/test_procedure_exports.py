@@ -383,3 +383,82 @@ def test_statuses_of_sites_not_done_go_as_not_done(store, tmp_path: Path) -> Non
     assert [a["status"] for a in admins] == ["completed", "not-done", "completed"]
     assert admins[1]["statusReason"][0]["text"] == "patient declined"
     assert _resources(bundle)["Procedure"][0]["complication"] == [{"text": "bruise"}]
+
+
+# -- the SR --------------------------------------------------------------------------------------
+def _items(ds, name: tuple[str, str]) -> list:
+    out = []
+    for item in ds.ContentSequence:
+        seq = item.get("ConceptNameCodeSequence")
+        if seq and (seq[0].get("CodeValue"), seq[0].get("CodingSchemeDesignator")) == name:
+            out.append(item)
+    return out
+
+
+def test_the_sr_says_what_was_administered_in_its_own_content(exported, tmp_path: Path) -> None:
+    import pydicom
+
+    from tests.core.export_support import PRIVATE_SCHEME_WARNING, assert_dciodvfy_clean
+
+    _, _, files = exported
+    ds = pydicom.dcmread(files["session2_sr.dcm"])
+    assert_dciodvfy_clean(ds, tmp_path, allowed=(PRIVATE_SCHEME_WARNING,))
+    (evaluations,) = _items(ds, ("C0034375", "UMLS"))
+    said = {}
+    for item in evaluations.ContentSequence:
+        name = item.ConceptNameCodeSequence[0]
+        key = (name.CodeValue, name.CodingSchemeDesignator)
+        if item.ValueType == "CODE":
+            said.setdefault(key, []).append(item.ConceptCodeSequence[0].CodeValue)
+        else:
+            said[key] = item.TextValue
+    # DICOM's own concepts, checked against PS3.16 by hand: 122004 consent given, 121113
+    # complications (SNOMED 398665005 vasovagal syncope), 121109 indications, 122036 post-
+    # procedure instruction.
+    assert said[("122004", "DCM")] == ["373066001"]
+    assert said[("121113", "DCM")] == ["398665005"]
+    assert said[("121109", "DCM")].startswith("Chronic low back pain over L3-L5")
+    assert said[("122036", "DCM")].startswith("Soreness and stiffness")
+    # Per site, in its target's group: 121382 quantity administered, 121149 lot, 111438 needle
+    # in target, 111465/111467 the needle used.
+    (measurements,) = _items(ds, ("126010", "DCM"))
+    volumes, lots, in_target, gauges = [], [], [], []
+    for group in measurements.ContentSequence:
+        for item in group.ContentSequence:
+            name = item.ConceptNameCodeSequence[0]
+            key = (name.get("CodeValue"), name.get("CodingSchemeDesignator"))
+            if key == ("121382", "DCM"):
+                volumes.append(float(item.MeasuredValueSequence[0].NumericValue))
+            elif key == ("121149", "DCM"):
+                lots.append(item.TextValue)
+            elif key == ("111438", "DCM"):
+                in_target.append(item.ConceptCodeSequence[0].CodeValue)
+            elif key == ("111465", "DCM"):
+                gauges.append(float(item.MeasuredValueSequence[0].NumericValue))
+    assert volumes == [1.0, 1.0, 2.0, 1.5]
+    assert lots == ["DX15-2603"] * 4 and in_target == ["373066001"] * 4
+    assert gauges == [25.0, 25.0, 22.0, 22.0]
+
+
+def test_the_record_comes_back_from_the_sr_with_and_without_its_private_record(exported) -> None:
+    import pydicom
+
+    from prolo_planner.export.sr_import import read_report
+
+    repo, made, files = exported
+    stored = repo.load_plan(made.sessions[1].id)
+    ds = pydicom.dcmread(files["session2_sr.dcm"])
+    assert read_report(ds).plan.procedure == stored.procedure  # the private record: all of it
+    ds.remove_private_tags()  # a PACS that drops private elements
+    read = read_report(ds)
+    assert read.record is None
+    record = read.plan.procedure
+    assert record is not None and stored.procedure is not None
+    # Only what TID 1500 has no place for is not there: the time and each key image.
+    expected = replace(
+        stored.procedure,
+        performed_at="",
+        sites=tuple(replace(s, key_image=None) for s in stored.procedure.sites),
+    )
+    assert record == expected
+    assert [t.status for t in read.plan.targets()] == [t.status for t in stored.targets()]

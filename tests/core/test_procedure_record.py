@@ -363,12 +363,13 @@ def test_a_damaged_record_is_named_where(change, message):
 
 # -- the store -----------------------------------------------------------------------------------
 def test_the_record_round_trips_through_the_store_and_its_amendment(tmp_path: Path):
+    from prolo_planner.store.records import StoreError
     from prolo_planner.store.repository import Repository
 
     plan = load_plan(SAMPLES / "plan-1.3.json")
     with Repository.open(tmp_path / "store", who="dr_test") as repo:
         patient = repo.create_patient(mrn="R-1", name="RECORD^Rita")
-        session = repo.create_session(patient.id, region="lumbar_spine")
+        session = repo.create_session(patient.id, region="lumbar_spine", pain_before=6)
         repo.save_plan(session.id, plan)
         assert repo.load_plan(session.id).procedure == plan.procedure
         (row,) = repo.sessions_of(patient.id)
@@ -377,6 +378,10 @@ def test_the_record_round_trips_through_the_store_and_its_amendment(tmp_path: Pa
         # Planned beside it: the three sites' planned volumes 1.5 + 1.0 + 2.0, the skipped one
         # not counted (core.dose counts planned and injected sites).
         assert row.total_ml == pytest.approx(2.5)
+        # The record is complete but for the pain after: the store names it and will not sign.
+        with pytest.raises(StoreError, match="the procedure record is not complete: pain after"):
+            repo.sign(session.id)
+        repo.update_session(session.id, pain_after=3)
         repo.sign(session.id)
         amended = repo.amend(session.id)
         assert repo.load_plan(amended.id).procedure == plan.procedure

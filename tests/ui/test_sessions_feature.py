@@ -48,10 +48,11 @@ def test_menu_and_dock_are_installed(qtbot, demo):
     window, feature = _window(qtbot, demo.repo)
     menu = window.menu("Session")
     texts = [a.text().replace("&", "") for a in menu.actions() if a.text()]
-    assert texts[:7] == [
+    assert texts[:8] == [
         "Patients…",
         "New session",
         "Import images into this session…",
+        "Procedure record…",
         "Sign…",
         "Amend…",
         "Compare with previous…",
@@ -89,7 +90,7 @@ def test_choosing_a_patient_shows_the_timeline_and_opening_edits_with_autosave(
     feature.form.pain_after.setValue(1)
     assert demo.repo.session(demo.today).pain_after == 1
     row = feature.timeline.row_of(demo.today)
-    assert feature.timeline.table.item(row, 6).text() == "1"
+    assert feature.timeline.table.item(row, feature.timeline.column("Pain after")).text() == "1"
 
 
 def test_a_signed_session_opens_read_only_with_the_reason_and_refuses_edits(qtbot, demo):

@@ -7,7 +7,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
 from prolo_planner.store.records import TimelineRow
-from prolo_planner.ui.sessions.pain_chart import PAIN_AFTER, PAIN_BEFORE, PainChart, nice_ceiling
+from prolo_planner.ui.sessions.pain_chart import (
+    COMPLICATION,
+    PAIN_AFTER,
+    PAIN_BEFORE,
+    PainChart,
+    nice_ceiling,
+)
 from prolo_planner.ui.sessions.timeline import COLUMNS, TimelineView
 from tests.ui.sessions_support import demo_fixture, store_dir_fixture  # noqa: F401
 
@@ -28,25 +34,31 @@ def test_rows_show_date_region_side_sites_volumes_pain_and_state(qtbot, demo):
         "Region": "Lumbar spine",
         "Side": "midline",
         "Sites": "4",
-        "Volume": "5.0 mL",
+        "Planned": "5.0 mL",
+        "Given": "–",  # no procedure recorded yet
+        "Complications": "–",
         "Dextrose": "0.62 g",  # 4 sites at 12.5 %: 1 + 1 + 1.5 + 1.5 mL
         "Anaesthetic": "lidocaine 10 mg",  # 5 mL of 0.2 %
         "Pain before": "3",
         "Pain after": "–",
         "State": "Draft",
     }
-    assert (middle["Date"], middle["Sites"], middle["Volume"], middle["State"]) == (
+    assert (middle["Date"], middle["Sites"], middle["Planned"], middle["State"]) == (
         "2026-02-21",
         "4",
         "5.0 mL",
         "Signed",
     )
-    assert (first["Date"], first["Sites"], first["Volume"], first["Pain before"]) == (
+    # What the demo's record says was given: 0.5 mL more at one site, 15 % dextrose (5.5 mL
+    # x 15 % = 0.825 g), and a vasovagal episode.
+    assert (middle["Given"], middle["Complications"]) == ("5.5 mL · 0.82 g", "vasovagal")
+    assert (first["Date"], first["Sites"], first["Planned"], first["Pain before"]) == (
         "2026-01-31",
         "3",
         "4.0 mL",
         "7",
     )
+    assert (first["Given"], first["Complications"]) == ("4.0 mL · 0.60 g", "none")
     assert first["Pain after"] == "4"
     tip = view.table.item(2, 0).toolTip()
     assert tip.startswith("2026-01-31 09:30")
@@ -126,7 +138,7 @@ def test_refresh_after_a_save_shows_new_totals_and_keeps_the_choice(qtbot, demo)
     view.refresh()
     assert view.selected_session_id() == demo.second
     row = _cells(view, view.row_of(demo.today))
-    assert (row["Sites"], row["Volume"], row["Pain after"]) == ("3", "4.0 mL", "1")
+    assert (row["Sites"], row["Planned"], row["Pain after"]) == ("3", "4.0 mL", "1")
     assert view.table.item(view.row_of(demo.today), 0).font().bold()
     assert not view.table.item(view.row_of(demo.second), 0).font().bold()
 
@@ -170,12 +182,28 @@ def test_chart_draws_pain_before_and_after_oldest_first_with_volume_bars(qtbot, 
     # No 'after' score today: nothing is drawn there in the after colour.
     missing = chart.pain_point(2, 3.0)
     assert not _near(image, missing.x(), chart.pain_y(0.5), PAIN_AFTER)
-    bar = chart.bar_rect(0)
-    assert abs(bar.height() - chart.plot_rect().height() * 4.0 / 10.0) < 0.5
-    centre = image.pixelColor(round(bar.center().x()), round(bar.bottom() - 3))
+    # Session 1 has a procedure record: 4.0 mL planned (an outline) beside 4.0 mL given (a
+    # filled bar); today's draft has none, so its planned bar alone is filled.
+    planned, given = chart.bar_rect(0), chart.bar_rect(0, given=True)
+    assert abs(planned.height() - chart.plot_rect().height() * 4.0 / 10.0) < 0.5
+    assert abs(given.height() - planned.height()) < 0.5 and given.left() >= planned.right() - 0.5
+    centre = image.pixelColor(round(given.center().x()), round(given.bottom() - 3))
     assert centre.blue() > centre.red() + 30  # the bar's blue, not the background
+    inside = image.pixelColor(round(planned.center().x()), round(planned.bottom() - 3))
+    assert not inside.blue() > inside.red() + 30  # an outline: not filled
+    today = chart.bar_rect(2)
+    centre = image.pixelColor(round(today.center().x()), round(today.bottom() - 3))
+    assert centre.blue() > centre.red() + 30
+    # Session 2's vasovagal episode is marked above its column, in amber.
+    mark = chart.complication_mark(1)
+    assert _near(image, mark.center().x(), mark.center().y() + 2, COMPLICATION)
+    assert not _near(
+        image, chart.complication_mark(0).center().x(), mark.center().y() + 2, COMPLICATION
+    )
     assert chart.index_at(chart.column_x(1)) == 1
     assert "pain 5 before, 3 after" in chart.tooltip_at(chart.column_x(1))
+    assert "5.5 mL given (5 mL planned)" in chart.tooltip_at(chart.column_x(1))
+    assert "complications: vasovagal" in chart.tooltip_at(chart.column_x(1))
 
 
 def test_chart_clicks_choose_a_session_and_an_empty_course_says_so(qtbot, demo):

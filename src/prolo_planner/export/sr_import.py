@@ -49,6 +49,7 @@ from prolo_planner.core.plan import (
 )
 from prolo_planner.export import sr_codes as C
 from prolo_planner.export.plan_record import PlanRecord, RecordError, read_record
+from prolo_planner.export.sr_procedure import ReadSite, read_procedure
 
 _SR_CLASSES = frozenset(
     {
@@ -104,6 +105,8 @@ class _Group:
     coded: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     texts: dict[tuple[str, str], str] = field(default_factory=dict)
     uids: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Numbers of concepts that are no plan quantity: what was given (export.sr_procedure).
+    other_numbers: dict[tuple[str, str], float] = field(default_factory=dict)
     graphic_type: str = ""
     points: list[Point] = field(default_factory=list)
     sop_instance_uid: str = ""
@@ -144,6 +147,12 @@ def read_report(source: Dataset | Path | str) -> ReadReport:
         # The plan's id comes from the report's: reading one report twice gives one plan.
         plan_id = uuid.uuid5(uuid.NAMESPACE_OID, str(ds.get("SOPInstanceUID", ""))).hex
         plan = Plan(images=tuple(images.values()), annotations=tuple(annotations), id=plan_id)
+        sites = {
+            g.tracking_id: ReadSite(g.other_numbers, g.coded, g.texts)
+            for g in groups
+            if g.category is AnnotationKind.TARGET
+        }
+        plan = read_procedure(ds, plan, sites)
     return ReadReport(plan, MappingProxyType(values), MappingProxyType(clearances), record)
 
 
@@ -243,7 +252,10 @@ def _read_group(group: Group) -> _Group:
 
 def _read_number(g: _Group, m: hd.sr.Measurement) -> None:
     quantity = _QUANTITIES.get(C.key(m.name))
-    if quantity is None or m.value is None:
+    if m.value is None:
+        return
+    if quantity is None:
+        g.other_numbers[C.key(m.name)] = float(m.value)
         return
     value = float(m.value)
     if quantity is C.Quantity.CLEARANCE:

@@ -6,7 +6,9 @@ Each target, needle path, avoid zone, caliper, angle and text note is a Planar R
 for a path, caliper, angle or note, a closed POLYLINE or an ELLIPSE for an avoid zone), its
 values are measurements in mm and degrees (UCUM), and its kinds are codes (sr_codes). A value
 without millimetres (uncalibrated image) is left out rather than reported in pixels. Everything
-a plan needs to be rebuilt is in standard content items, so sr_import reads it back.
+a plan needs to be rebuilt is in standard content items, so sr_import reads it back. The
+procedure record (what was done) goes into the report's Qualitative Evaluations and each
+target's group (export.sr_procedure).
 
 Open POLYLINE regions for lines and angles follow the planar-annotation SR conventions viewers
 read (D. Clunie's "DICOM SR for communicating planar annotations", used by dcmjs/OHIF and dwv):
@@ -57,6 +59,7 @@ from prolo_planner.export.dicom_writing import (
     tracking_uid,
 )
 from prolo_planner.export.errors import ExportError
+from prolo_planner.export.sr_procedure import SiteItems, procedure_items, site_items
 
 SERIES_DESCRIPTION = "Prolo Planner plan"
 Group = (
@@ -115,6 +118,9 @@ def measurement_report(
             imaging_measurements=groups,
             referenced_images=used,
         )
+        if plan.procedure is not None:
+            # What was done, in TID 1500's Qualitative Evaluations (export.sr_procedure).
+            report[0].ContentSequence.append(procedure_items(plan.procedure))
         sr = hd.sr.ComprehensiveSR(
             evidence=used,
             content=report[0],
@@ -163,7 +169,8 @@ def _groups(plan: Plan, m: PlanMeasurements, images: Mapping[str, Dataset]) -> l
 
 def _group(plan: Plan, m: PlanMeasurements, a: Annotation, source: SourceImage) -> Group:
     if isinstance(a, Target):
-        return _target(a, m, source)
+        record = plan.procedure
+        return _target(a, m, source, site_items(a, record.site(a.id) if record else None))
     if isinstance(a, NeedlePath):
         return _needle_path(plan, a, m, source)
     if isinstance(a, AvoidZone):
@@ -206,12 +213,13 @@ def _group(plan: Plan, m: PlanMeasurements, a: Annotation, source: SourceImage) 
     raise ExportError(f"{a.id}: unknown annotation kind {type(a).__name__}")
 
 
-def _target(t: Target, m: PlanMeasurements, source: SourceImage) -> Group:
+def _target(t: Target, m: PlanMeasurements, source: SourceImage, done: SiteItems) -> Group:
     values = [
         _num(C.Quantity.TARGET_DEPTH, m.target_depths.get(t.id)),
         _value(C.Quantity.VOLUME, t.injectate.volume_ml),
         _value(C.Quantity.DEXTROSE, t.injectate.dextrose_percent),
         _value(C.Quantity.ANAESTHETIC_PERCENT, t.injectate.anaesthetic_percent),
+        *done.values,
     ]
     coded = [
         (C.SITE_STATUS, C.STATUS[t.status]),
@@ -219,7 +227,8 @@ def _target(t: Target, m: PlanMeasurements, source: SourceImage) -> Group:
     ]
     if t.side is not Side.UNSPECIFIED:
         coded.append((C.LATERALITY, C.SIDE[t.side]))
-    texts = [(C.NAME, t.name), (C.COMMENT, t.note)]
+    coded += done.coded
+    texts = [(C.NAME, t.name), (C.COMMENT, t.note), *done.texts]
     if t.position is None:  # carried forward, not placed yet: no outline, but the image
         return _image_level(t.id, source, C.TARGET_KIND[t.kind], values, coded, texts)
     return _roi(

@@ -345,7 +345,8 @@ def _note(dicom: DicomExport, header: ReportHeader, complete: Plan) -> None:
         picture = key_image(
             images, key, options=REPORT_IMAGE_OPTIONS, masked=dicom.deid is not None
         )
-        pictures.append(NotePicture(shown.caption, picture.pixels))
+        showing = f": needle at {', '.join(shown.sites)}" if shown.sites else ""
+        pictures.append(NotePicture(shown.caption + showing, picture.pixels))
     stem = job.out_dir / f"{dicom.stem}_note"
     job.files += write_note(
         NotePdf(note, tuple(pictures)), stem.with_suffix(".pdf"), stem.with_suffix(".txt")

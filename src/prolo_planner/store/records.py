@@ -59,6 +59,14 @@ class ReadOnlySession(StoreError):
         self.reason = reason
 
 
+class IncompleteRecord(StoreError):
+    """A procedure record with required fields empty cannot be signed: `missing` names them."""
+
+    def __init__(self, missing: list[str] | tuple[str, ...]) -> None:
+        self.missing = tuple(missing)
+        super().__init__("the procedure record is not complete: " + "; ".join(self.missing))
+
+
 class SessionLocked(ReadOnlySession):
     """Another Prolo Planner window holds the editing lease of this session."""
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
+from prolo_planner.core.plan import ImagePlan, ImageRef, Plan, ProcedureRecord
+from prolo_planner.core.procedure import missing_fields
 from prolo_planner.store import (
     admission,
     audit,
@@ -38,6 +39,7 @@ from prolo_planner.store.records import (
     AuditEntry,
     DicomImport,
     HeldImage,
+    IncompleteRecord,
     InvalidValue,
     Lease,
     LeaseHolder,
@@ -333,6 +335,9 @@ class Repository:
         the session (the report prints it) and in the audit log."""
         who = who or self.who
         over = tuple(str(t) for t in signed_over)
+        missing = self.record_missing(session_id)
+        if missing:
+            raise IncompleteRecord(missing)
         with self.db.write(durable=True) as conn:
             self._check_lease(conn, session_id)
             now = utc_now()
@@ -351,6 +356,36 @@ class Repository:
                 at=now,
             )
         return session
+
+    def previous_record(self, session_id: int) -> ProcedureRecord | None:
+        """The procedure record of the patient's latest earlier session that has one (its
+        indication, skin preparation and instructions start a new record)."""
+        session = self.session(session_id)
+        rows = self.sessions_of(session.patient_id)
+        earlier = sorted(
+            (r for r in rows if r.done is not None and r.session.started_at < session.started_at),
+            key=lambda r: (r.session.started_at, r.session.version),
+        )
+        for row in reversed(earlier):
+            record = self.load_plan(row.session.id).procedure
+            if record is not None:
+                return record
+        return None
+
+    def record_missing(self, session_id: int) -> list[str]:
+        """The required fields of the session's procedure record that are empty, by name (with
+        its pain scores); [] when it is complete, or when the session has no record (a plan
+        alone is signed as a plan)."""
+        plan = self.load_plan(session_id)
+        if plan.procedure is None:
+            return []
+        session = self.session(session_id)
+        missing = [str(m) for m in missing_fields(plan)]
+        if session.pain_before is None:
+            missing.append("pain before")
+        if session.pain_after is None:
+            missing.append("pain after")
+        return missing
 
     def amend(self, session_id: int, *, who: str | None = None) -> Session:
         """A new draft version of a signed session, copying its fields, images and plan; the

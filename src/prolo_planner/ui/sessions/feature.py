@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from prolo_planner.core.carry_forward import unplaced_targets
 from prolo_planner.core.plan import Plan, Side
+from prolo_planner.core.procedure import record_edit, start_record
 from prolo_planner.core.signing import unresolved
 from prolo_planner.store.records import Patient, PlanSaved, Session, StoredImage, StoreError
 from prolo_planner.store.repository import OpenedSession, Repository
@@ -38,6 +39,7 @@ from prolo_planner.ui.notices import Notice
 from prolo_planner.ui.sessions.autosave import AutosaveService
 from prolo_planner.ui.sessions.held_images import HeldImagesPanel
 from prolo_planner.ui.sessions.patient_list import PatientList
+from prolo_planner.ui.sessions.procedure_dialog import ProcedureDialog, RecordResult
 from prolo_planner.ui.sessions.review import SessionReview
 from prolo_planner.ui.sessions.session_door import DoorResult, SessionDoor, add_to_plan
 from prolo_planner.ui.sessions.session_form import NewSessionDialog, SessionForm
@@ -91,6 +93,10 @@ class SessionsFeature(QObject):
         self.confirm_sign: ConfirmSign = ask_sign
         #: Fills in a new session (None: cancelled); tests answer for the clinician.
         self.ask_new_session: Callable[[Patient], dict[str, Any] | None] = self._new_session_dialog
+        #: Shows the procedure record (True: saved); tests answer for the clinician.
+        self.ask_record: Callable[[ProcedureDialog], bool] = _exec
+        #: Signing an incomplete record: names what is missing (True: fill it in now).
+        self.ask_missing: Callable[[list[str]], bool] = self._ask_missing
 
         self.patients = PatientList(self.repo)
         self.held = HeldImagesPanel(self.repo)
@@ -146,6 +152,7 @@ class SessionsFeature(QObject):
         add("patients", "&Patients…", self.show_patients, "Ctrl+Shift+P")
         add("new", "&New session", lambda: self.new_session())
         add("import", "&Import images into this session…", self.choose_files_to_import)
+        add("record", "Procedure &record…", lambda: self.record_procedure(), "Ctrl+Shift+R")
         menu.addSeparator()
         add("sign", "&Sign…", lambda: self.sign())
         add("amend", "&Amend…", lambda: self.amend())
@@ -169,6 +176,7 @@ class SessionsFeature(QObject):
         editable = self.editable
         self.actions["new"].setEnabled(self.patient is not None)
         self.actions["import"].setEnabled(editable)
+        self.actions["record"].setEnabled(s is not None)
         self.actions["sign"].setEnabled(editable)
         self.actions["amend"].setEnabled(
             s is not None and s.is_signed and self.repo.read_only_reason(s.id) is not None
@@ -383,8 +391,10 @@ class SessionsFeature(QObject):
         """Sign a session after the clinician has seen what is unresolved in its plan (danger
         warnings not acknowledged, targets not placed, images without millimetres, a guessed
         depth zero) and confirmed signing over it; the store keeps that list with the
-        signature, and the report prints it. A session not open is opened first, so its plan
-        is checked as the window shows it."""
+        signature, and the report prints it. A procedure record with a required field empty is
+        not signed over: the clinician is asked for the fields by name (Session > Procedure
+        record). A session not open is opened first, so its plan is checked as the window shows
+        it."""
         session_id = session_id if session_id is not None else getattr(self.session, "id", None)
         if session_id is None:
             return None
@@ -393,13 +403,16 @@ class SessionsFeature(QObject):
             if self.session is None or self.session.id != session_id:
                 return None
         session = self.repo.session(session_id)
+        # Saved first: the record is checked, and the unresolved list made, as the store has it.
+        if self.autosave is not None:
+            self.autosave.save_now()
+        self.form.write_notes()
+        if not self._record_complete(session_id):
+            return None
         controller = self.window.plan
         over = unresolved(controller.plan, controller.warnings)
         if not self.confirm_sign(self.window.as_widget(), session, over):
             return None
-        if self.autosave is not None:
-            self.autosave.save_now()
-        self.form.write_notes()
         try:
             signed = self.repo.sign(session_id, signed_over=over)
         except StoreError as exc:
@@ -411,6 +424,88 @@ class SessionsFeature(QObject):
             said += f" over {len(over)} unresolved item(s), listed in its report"
         self.tell(said)
         return signed
+
+    def _record_complete(self, session_id: int) -> bool:
+        """Whether the open session's procedure record can be signed; if not, the clinician is
+        asked for the missing fields by name and taken to the record. Unlike what is unresolved
+        in a plan, a record's required field cannot be signed over."""
+        missing = self.repo.record_missing(session_id)
+        if not missing:
+            return True
+        if not self.ask_missing(missing):
+            return False
+        self.record_procedure()
+        still = self.repo.record_missing(session_id)
+        if still:
+            self.tell("Not signed: the procedure record still misses " + "; ".join(still))
+            return False
+        return True
+
+    def _ask_missing(self, missing: list[str]) -> bool:
+        listed = "\n".join(f"• {m}" for m in missing)
+        answer = QMessageBox.question(
+            self.window.as_widget(),
+            "Procedure record not complete",
+            f"Before it is signed, the procedure record needs:\n\n{listed}\n\nFill them in now?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- the procedure record ---------------------------------------------------------------
+    def record_procedure(self) -> RecordResult | None:
+        """Show the open session's procedure record (a new one from the plan's defaults and the
+        previous session's record); what the clinician saves is one undo step of the plan, and
+        the pain scores go to the session. Read-only sessions show their record."""
+        session = self.session
+        if session is None:
+            self.tell("Open a session to record its procedure")
+            return None
+        controller = self.window.plan
+        plan = controller.plan
+        reason = ""
+        if self.autosave is None or self.autosave.read_only:
+            reason = self.repo.read_only_reason(session.id) or "this session is read-only"
+        record = plan.procedure or start_record(
+            plan,
+            previous=self.repo.previous_record(session.id),
+            clinician=session.clinician,
+            performed_at=session.started_at,
+        )
+        names = {im.sha256: im.name for im in self.repo.images_of(session.id)}
+        dialog = ProcedureDialog(
+            plan,
+            record,
+            pain_before=session.pain_before,
+            pain_after=session.pain_after,
+            names={im.id: names.get(im.ref.sha256, "") for im in plan.images},
+            read_only_reason=reason,
+            parent=self.window.as_widget(),
+        )
+        try:
+            if not self.ask_record(dialog) or reason:
+                return None
+            result = dialog.value()
+        finally:
+            dialog.deleteLater()
+        controller.push(record_edit(controller.plan, result.record, result.statuses))
+        pains = {"pain_before": result.pain_before, "pain_after": result.pain_after}
+        changed = {k: v for k, v in pains.items() if getattr(session, k) != v}
+        if changed:
+            try:
+                self.session = self.repo.update_session(session.id, **changed)
+            except StoreError as exc:
+                self.tell(f"Pain scores not saved: {exc}")
+            self.form.show_session(self.session, self.form.title.text())
+        if self.autosave is not None:
+            self.autosave.save_now()
+        self.timeline.refresh()
+        missing = self.repo.record_missing(session.id)
+        self.window.show_status(
+            "Procedure recorded"
+            + (f"; still to fill in: {'; '.join(missing)}" if missing else ": ready to sign"),
+            6000,
+        )
+        return result
 
     def amend(self, session_id: int | None = None) -> Session | None:
         session_id = session_id if session_id is not None else getattr(self.session, "id", None)
@@ -503,6 +598,10 @@ class SessionsFeature(QObject):
         self.leave_session()
         self.store_closing.emit()
         self.repo.close()
+
+
+def _exec(dialog: QDialog) -> bool:
+    return dialog.exec() == QDialog.DialogCode.Accepted
 
 
 def _local_time(utc_iso: str) -> str:

@@ -1,8 +1,10 @@
-"""A patient's course at a glance: pain before and after, and the volume injected, per session.
+"""A patient's course at a glance: pain before and after, and the volume planned and given, per
+session, with a mark where a complication was recorded.
 
 Painted with QPainter (PySide6-Essentials ships no QtCharts). Sessions are evenly spaced, oldest
-on the left, as the clinician reads a course; pain (0 to 10) on the left axis, the total volume
-as bars against the right axis.
+on the left, as the clinician reads a course; pain (0 to 10) on the left axis, the volumes as
+bars against the right axis: the planned volume an outline, what the procedure record says was
+given a filled bar beside it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from prolo_planner.ui.sessions.session_text import pain_text, session_date, shor
 PAIN_BEFORE = QColor(255, 146, 72)
 PAIN_AFTER = QColor(92, 214, 130)
 VOLUME = QColor(88, 132, 196, 150)
+#: A recorded complication: the draft amber the timeline uses.
+COMPLICATION = QColor(255, 200, 90)
 AXIS = QColor(150, 150, 156)
 GRID = QColor(70, 71, 76)
 CURRENT = QColor(255, 255, 255, 16)
@@ -36,6 +40,14 @@ class ChartPoint:
     pain_before: int | None
     pain_after: int | None
     total_ml: float
+    #: From the procedure record: None when nothing was recorded.
+    given_ml: float | None = None
+    #: The record's complications in words ('' not stated, 'none', 'vasovagal').
+    complications: str = ""
+
+    @property
+    def had_complication(self) -> bool:
+        return bool(self.complications) and self.complications != "none"
 
 
 def nice_ceiling(value: float) -> float:
@@ -86,11 +98,16 @@ class PainChart(QWidget):
                 r.session.pain_before,
                 r.session.pain_after,
                 r.total_ml,
+                r.done.given_ml if r.done is not None else None,
+                r.done.complications if r.done is not None else "",
             )
             for r in current
         )
         # Headroom above the largest volume: a full-height bar would read as pain 10.
-        most = max((p.total_ml for p in self._points), default=0.0)
+        most = max(
+            (max(p.total_ml, p.given_ml or 0.0) for p in self._points),
+            default=0.0,
+        )
         self._volume_max = nice_ceiling(most * 1.25)
         self.update()
 
@@ -129,12 +146,20 @@ class PainChart(QWidget):
     def pain_point(self, index: int, pain: float) -> QPointF:
         return QPointF(self.column_x(index), self.pain_y(pain))
 
-    def bar_rect(self, index: int) -> QRectF:
+    def bar_rect(self, index: int, given: bool = False) -> QRectF:
+        """The planned volume's bar (left half of the column's pair), or the given one's
+        (right half); a session without a record has the planned bar alone, centred."""
         r = self.plot_rect()
         step = r.width() / max(1, len(self._points))
+        point = self._points[index]
         width = min(step * 0.45, 36.0)
-        top = r.bottom() - self._points[index].total_ml / self._volume_max * r.height()
-        return QRectF(self.column_x(index) - width / 2, top, width, r.bottom() - top)
+        ml = (point.given_ml or 0.0) if given else point.total_ml
+        top = r.bottom() - ml / self._volume_max * r.height()
+        left = self.column_x(index) - width / 2
+        if point.given_ml is not None:
+            width /= 2
+            left += width if given else 0.0
+        return QRectF(left, top, width, r.bottom() - top)
 
     def index_at(self, x: float) -> int | None:
         r = self.plot_rect()
@@ -205,11 +230,40 @@ class PainChart(QWidget):
                 )
 
     def _paint_bars(self, painter: QPainter) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(VOLUME)
         for i, p in enumerate(self._points):
+            if p.given_ml is None:
+                # Nothing recorded: the planned volume as before, filled.
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(VOLUME)
+                if p.total_ml > 0:
+                    painter.drawRect(self.bar_rect(i))
+                continue
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(VOLUME.lighter(130), 1.4, Qt.PenStyle.DashLine))
             if p.total_ml > 0:
-                painter.drawRect(self.bar_rect(i))
+                painter.drawRect(self.bar_rect(i).adjusted(0.7, 0.7, -0.7, 0))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(VOLUME)
+            if p.given_ml > 0:
+                painter.drawRect(self.bar_rect(i, given=True))
+            if p.had_complication:
+                self._paint_complication(painter, i)
+
+    def complication_mark(self, index: int) -> QRectF:
+        """Where a recorded complication is marked: a small triangle above the column."""
+        r = self.plot_rect()
+        return QRectF(self.column_x(index) - 6, r.top() + 2, 12, 11)
+
+    def _paint_complication(self, painter: QPainter, index: int) -> None:
+        box = self.complication_mark(index)
+        path = QPainterPath()
+        path.moveTo(box.center().x(), box.top())
+        path.lineTo(box.right(), box.bottom())
+        path.lineTo(box.left(), box.bottom())
+        path.closeSubpath()
+        painter.setPen(QPen(COMPLICATION.darker(160), 1.0))
+        painter.setBrush(COMPLICATION)
+        painter.drawPath(path)
 
     def _paint_pain(
         self, painter: QPainter, field: str, colour: QColor, style: Qt.PenStyle, *, filled: bool
@@ -240,16 +294,36 @@ class PainChart(QWidget):
     def _paint_legend(self, painter: QPainter) -> None:
         x = self.MARGIN_LEFT + 34
         metrics = painter.fontMetrics()
-        for text, colour, filled in (
-            ("before", PAIN_BEFORE, True),
-            ("after", PAIN_AFTER, False),
-            ("volume", VOLUME, True),
+        recorded = any(p.given_ml is not None for p in self._points)
+        items = [("before", PAIN_BEFORE, True), ("after", PAIN_AFTER, False)]
+        items += [("planned", VOLUME, False), ("given", VOLUME, True)] if recorded else []
+        items += [] if recorded else [("volume", VOLUME, True)]
+        if any(p.had_complication for p in self._points):
+            items.append(("complication", COMPLICATION, True))
+        room = self.width() - self.MARGIN_RIGHT - x
+        while (
+            len(items) > 2
+            and sum(24 + metrics.horizontalAdvance(t) + 6 for t, _, _ in items) > room
         ):
+            items.pop()  # a narrow chart keeps the pain legend; the marks have tooltips
+        for text, colour, filled in items:
             painter.setPen(QPen(colour, 2.0))
             painter.setBrush(colour if filled else QColor(26, 27, 29))
-            if text == "volume":
+            if text == "planned":
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(QPen(VOLUME.lighter(130), 1.4, Qt.PenStyle.DashLine))
+                painter.drawRect(QRectF(x, 8, 10, 10))
+            elif text in ("volume", "given"):
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.drawRect(QRectF(x, 8, 10, 10))
+            elif text == "complication":
+                mark = QPainterPath()
+                mark.moveTo(x + 5, 7)
+                mark.lineTo(x + 10, 18)
+                mark.lineTo(x, 18)
+                mark.closeSubpath()
+                painter.setPen(QPen(COMPLICATION.darker(160), 1.0))
+                painter.drawPath(mark)
             else:
                 painter.drawEllipse(QPointF(x + 5, 13), 4, 4)
             painter.setPen(AXIS)
@@ -262,10 +336,11 @@ class PainChart(QWidget):
         if i is None:
             return ""
         p = self._points[i]
-        return (
-            f"{p.date}\npain {pain_text(p.pain_before)} before, {pain_text(p.pain_after)} after"
-            f"\n{p.total_ml:g} mL injected"
-        )
+        text = f"{p.date}\npain {pain_text(p.pain_before)} before, {pain_text(p.pain_after)} after"
+        if p.given_ml is None:
+            return text + f"\n{p.total_ml:g} mL planned, nothing recorded as given"
+        text += f"\n{p.given_ml:g} mL given ({p.total_ml:g} mL planned)"
+        return text + f"\ncomplications: {p.complications or 'not recorded yet'}"
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         text = self.tooltip_at(event.position().x())

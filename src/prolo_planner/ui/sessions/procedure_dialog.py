@@ -144,12 +144,20 @@ class SiteRow:
         if current is not None and all(k != current for _, k in key_images):
             choices.append((f"frame {current.frame + 1} (image not in plan)", current))
         self.key_image = _combo(choices, current)
+        self.key_image.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.key_image.setMinimumContentsLength(16)
+        for i, (text, _key) in enumerate(choices):
+            self.key_image.setItemData(i, text, Qt.ItemDataRole.ToolTipRole)
         self.reason = _combo(
             [(NOT_STATED, None)] + [(r.value, r) for r in NotDoneReason], site.not_done_reason
         )
+        self.reason.setMaximumWidth(190)
         self.reason_text = QLineEdit(site.not_done_text)
         self.reason_text.setPlaceholderText("in words")
         reason = QWidget()
+        reason.setMinimumWidth(380)
         box = QHBoxLayout(reason)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.reason)
@@ -169,8 +177,18 @@ class SiteRow:
             Column.KEY_IMAGE: self.key_image,
             Column.REASON: reason,
         }
+        for narrow in (self.volume, self.dextrose, self.anaesthetic_percent, self.gauge):
+            narrow.setMaximumWidth(76)
+        self.length.setMaximumWidth(64)
+        self.lot.setMaximumWidth(110)
         for column, editor in editors.items():
-            table.setCellWidget(row, COLUMNS.index(column), editor)
+            # In a holder: the table shows its cell widgets whatever is asked of them, but a
+            # holder's child stays hidden when hidden.
+            holder = QWidget()
+            inside = QHBoxLayout(holder)
+            inside.setContentsMargins(0, 0, 0, 0)
+            inside.addWidget(editor)
+            table.setCellWidget(row, COLUMNS.index(column), holder)
         for w in (self.done, self.anaesthetic, self.approach, self.tip, self.key_image):
             w.currentIndexChanged.connect(dialog.changed)
         self.reason.currentIndexChanged.connect(dialog.changed)
@@ -187,7 +205,8 @@ class SiteRow:
         return SiteStatus(self.done.currentData())
 
     def enable(self) -> None:
-        """A site not done has a reason and no amounts; a done one the other way round."""
+        """A site not done shows its reason and no amounts; a done one the other way round
+        (hidden, not greyed: a greyed amount still reads as given)."""
         done = self.status is SiteStatus.INJECTED
         for w in (
             self.volume,
@@ -202,8 +221,11 @@ class SiteRow:
             self.key_image,
         ):
             w.setEnabled(done)
+            w.setVisible(done)
+        skipped = self.status is SiteStatus.SKIPPED
         for w in (self.reason, self.reason_text):
-            w.setEnabled(self.status is SiteStatus.SKIPPED)
+            w.setEnabled(skipped)
+        self.reason.parentWidget().setVisible(skipped)
 
     def value(self) -> SiteRecord:
         return replace(
@@ -223,6 +245,14 @@ class SiteRow:
             not_done_reason=self.reason.currentData(),
             not_done_text=self.reason_text.text().strip(),
         )
+
+
+def _left(widget: QWidget) -> QHBoxLayout:
+    """A field as wide as its content, at the left of its row."""
+    row = QHBoxLayout()
+    row.addWidget(widget)
+    row.addStretch(1)
+    return row
 
 
 def _spin(value: float, low: float, high: float, step: float, decimals: int) -> QDoubleSpinBox:
@@ -299,6 +329,16 @@ class ProcedureDialog(QDialog):
         header = self.sites.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index(Column.REASON), QHeaderView.ResizeMode.Stretch)
+        # Every site in sight at once (up to eight): the record is read row by row.
+        self.sites.resizeRowsToContents()
+        shown = min(len(self.targets), 8)
+        rows_height = sum(self.sites.rowHeight(i) for i in range(shown))
+        self.sites.setMinimumHeight(
+            rows_height
+            + header.sizeHint().height()
+            + self.sites.horizontalScrollBar().sizeHint().height()
+            + 6
+        )
 
         self.all_seen = QPushButton("Tip seen at every site done")
         self.all_seen.setToolTip("Each needle tip was seen at its target, on its key image")
@@ -325,21 +365,24 @@ class ProcedureDialog(QDialog):
         self.pain_before.setValue(-1 if pain_before is None else pain_before)
         self.pain_after.setValue(-1 if pain_after is None else pain_after)
         self.instructions = QPlainTextEdit(self.record.instructions)
-        self.instructions.setMaximumHeight(70)
+        self.instructions.setMaximumHeight(54)
         self.missing = QLabel("")
         self.missing.setObjectName("procedure_missing")
         self.missing.setProperty("tone", "warning")
         self.missing.setWordWrap(True)
+        font = self.missing.font()
+        font.setBold(True)
+        self.missing.setFont(font)
 
         # -- layout ---------------------------------------------------------------------------
         before = QFormLayout()
         before.addRow("Indication", self.indication)
-        before.addRow("Date and time", self.performed_at)
+        before.addRow("Date and time", _left(self.performed_at))
         consent = QHBoxLayout()
         consent.addWidget(self.consent)
         consent.addWidget(self.consent_by, 1)
         before.addRow("Consent", consent)
-        before.addRow("Time-out", self.time_out)
+        before.addRow("Time-out", _left(self.time_out))
         prep = QHBoxLayout()
         prep.addWidget(self.skin_prep)
         prep.addWidget(self.skin_prep_text, 1)
@@ -391,13 +434,16 @@ class ProcedureDialog(QDialog):
         layout.addWidget(bottom)
         layout.addWidget(self.missing)
         layout.addWidget(self.buttons)
-        self.resize(1180, 640)
+        self.resize(1480, 760)
 
         for w in (self.indication, self.consent_by, self.skin_prep_text, self.complication_text):
             w.textChanged.connect(self.changed)
         for c in (self.consent, self.time_out, self.skin_prep):
             c.currentIndexChanged.connect(self.changed)
         self.instructions.textChanged.connect(self.changed)
+        for pain in (self.pain_before, self.pain_after):
+            pain.valueChanged.connect(self.changed)
+        self.performed_at.dateTimeChanged.connect(self.changed)
         self.changed.connect(self._update_missing)
         self._update_missing()
         if read_only_reason:

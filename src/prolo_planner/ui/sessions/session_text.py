@@ -82,6 +82,38 @@ def volume_text(ml: float) -> str:
     return f"{ml:.1f} mL" if ml else "–"
 
 
+def sites_text(row: TimelineRow) -> str:
+    """'4', or '3 of 4' when the record says one planned site was not done."""
+    if row.done is not None and row.done.not_done:
+        return f"{row.done.sites} of {row.site_count}"
+    return str(row.site_count)
+
+
+def given_text(row: TimelineRow) -> str:
+    """What the procedure record says was given: '5.5 mL · 0.82 g'; '–' without a record."""
+    done = row.done
+    if done is None:
+        return "–"
+    if not done.given_ml:
+        return "nothing"
+    return f"{done.given_ml:.1f} mL · {done.dextrose_g:.2f} g"
+
+
+def done_text(row: TimelineRow) -> str:
+    """The record's summary in words, for tooltips beside what was planned."""
+    done = row.done
+    if done is None:
+        return "No procedure recorded."
+    given = [f"Given: {done.given_ml:g} mL at {done.sites} site{'s' if done.sites != 1 else ''}"]
+    given.append(f"dextrose {done.dextrose_g:.2f} g")
+    given += [f"{a.value} {mg:g} mg" for a, mg in done.anaesthetic_mg.items() if mg]
+    lines = [", ".join(given) + f" (planned {row.total_ml:g} mL at the sites not skipped)."]
+    if done.not_done:
+        lines.append(f"{done.not_done} planned site{'s' if done.not_done != 1 else ''} not done.")
+    lines.append(f"Complications: {done.complications or 'not recorded yet'}.")
+    return "\n".join(lines)
+
+
 def anaesthetic_text(row: TimelineRow) -> str:
     parts = [f"{a.value} {mg:g} mg" for a, mg in row.anaesthetic_mg.items() if mg]
     return ", ".join(parts) or "–"

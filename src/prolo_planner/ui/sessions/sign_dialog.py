@@ -50,9 +50,7 @@ class SignDialog(QDialog):
             layout.addWidget(heading)
             self.items.addItems(list(unresolved))
             layout.addWidget(self.items, 1)
-            self.confirm.setText(
-                "I have read these and sign over them (the report will list them)"
-            )
+            self.confirm.setText("I have read these and sign over them (the report will list them)")
             layout.addWidget(self.confirm)
         else:
             self.items.hide()

@@ -25,23 +25,29 @@ from prolo_planner.ui.sessions.pain_chart import PainChart
 from prolo_planner.ui.sessions.session_text import (
     ShownState,
     anaesthetic_text,
+    done_text,
+    given_text,
     pain_text,
     patient_line,
     region_name,
     session_date,
     shown_state,
     side_text,
+    sites_text,
     state_text,
     volume_text,
 )
 
 #: What a clinician reads first comes first: the panel is often narrower than the table.
+#: What was done (the procedure record) stands beside what was planned.
 COLUMNS = (
     "Date",
     "Region",
     "Side",
     "Sites",
-    "Volume",
+    "Planned",
+    "Given",
+    "Complications",
     "Pain before",
     "Pain after",
     "State",
@@ -195,8 +201,10 @@ class TimelineView(QWidget):
             (s.started_at[:10], None),  # the day; the time is in the tooltip
             (region_name(s.region), None),
             (side_text(s.side), None),
-            (str(row.site_count), _RIGHT),
+            (sites_text(row), _RIGHT),
             (volume_text(row.total_ml), _RIGHT),
+            (given_text(row), _RIGHT),
+            (row.done.complications or "–" if row.done is not None else "–", None),
             (pain_text(s.pain_before), _CENTRE),
             (pain_text(s.pain_after), _CENTRE),
             (state_text(row), None),
@@ -204,7 +212,8 @@ class TimelineView(QWidget):
             (anaesthetic_text(row), None),
         )
         sites = "\n".join(f"• {n}" for n in row.site_names) or "no sites planned"
-        tip = f"{session_date(s)}  {s.clinician}\n{sites}" + (f"\n\n{s.notes}" if s.notes else "")
+        tip = f"{session_date(s)}  {s.clinician}\n{sites}\n\n{done_text(row)}"
+        tip += f"\n\n{s.notes}" if s.notes else ""
         for c, (text, align) in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, s.id)
@@ -221,6 +230,18 @@ class TimelineView(QWidget):
         state_item = self.table.item(i, COLUMNS.index("State"))
         if state_item is not None:
             state_item.setForeground(QBrush(_STATE_COLOUR[state]))
+        complications = self.table.item(i, COLUMNS.index("Complications"))
+        if complications is not None and row.done is not None:
+            said = row.done.complications
+            if said and said != "none":  # something happened: it reads as a warning
+                complications.setForeground(QBrush(_STATE_COLOUR[ShownState.DRAFT]))
+                font = complications.font()
+                font.setBold(True)
+                complications.setFont(font)
+
+    def column(self, name: str) -> int:
+        """The index of a column by its heading."""
+        return COLUMNS.index(name)
 
     def set_current(self, session_id: int | None) -> None:
         """Mark the session open in the window (bold, highlighted on the chart)."""
