@@ -22,6 +22,7 @@ def _window(qtbot, repo: Repository) -> tuple[MainWindow, SessionsFeature]:
     qtbot.addWidget(window)
     feature = install_sessions(window, repo)
     feature.confirm = lambda _title, _question: True
+    feature.confirm_sign = lambda _parent, _session, _unresolved: True
     window.show()
     return window, feature
 
