@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -335,11 +336,11 @@ class Repository:
         the session (the report prints it) and in the audit log."""
         who = who or self.who
         over = tuple(str(t) for t in signed_over)
-        missing = self.record_missing(session_id)
-        if missing:
-            raise IncompleteRecord(missing)
         with self.db.write(durable=True) as conn:
             self._check_lease(conn, session_id)
+            missing = _record_missing(conn, session_id)
+            if missing:  # checked in the signing transaction: no save slips in between
+                raise IncompleteRecord(missing)
             now = utc_now()
             session = sessions.sign(conn, session_id, who, now, over)
             locks.drop(conn, session_id)  # nobody edits a signed session: no lease to keep
@@ -376,16 +377,8 @@ class Repository:
         """The required fields of the session's procedure record that are empty, by name (with
         its pain scores); [] when it is complete, or when the session has no record (a plan
         alone is signed as a plan)."""
-        plan = self.load_plan(session_id)
-        if plan.procedure is None:
-            return []
-        session = self.session(session_id)
-        missing = [str(m) for m in missing_fields(plan)]
-        if session.pain_before is None:
-            missing.append("pain before")
-        if session.pain_after is None:
-            missing.append("pain after")
-        return missing
+        with self.db.read() as conn:
+            return _record_missing(conn, session_id)
 
     def amend(self, session_id: int, *, who: str | None = None) -> Session:
         """A new draft version of a signed session, copying its fields, images and plan; the
@@ -681,3 +674,20 @@ def inside(path: Path, folder: Path) -> bool:
 def _describe_session(session: Session) -> str:
     bits: Iterable[str] = (session.started_at, session.region, session.side.value)
     return "session " + " ".join(b for b in bits if b)
+
+
+def _record_missing(conn: sqlite3.Connection, session_id: int) -> list[str]:
+    """Repository.record_missing on a connection (inside the signing transaction)."""
+    session = sessions.get(conn, session_id)
+    stored = sessions.plan_document(conn, session_id)
+    if stored is None:
+        return []
+    plan = stored_document_plan(stored[0], f"session #{session_id}", base_dir=None)
+    if plan.procedure is None:
+        return []
+    missing = [str(m) for m in missing_fields(plan)]
+    if session.pain_before is None:
+        missing.append("pain before")
+    if session.pain_after is None:
+        missing.append("pain after")
+    return missing
