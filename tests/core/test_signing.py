@@ -25,12 +25,9 @@ def test_danger_until_acknowledged_and_facts_of_the_plan_always():
     found = (DANGER, NEAR, UNPLACED, GUESS)
     assert unresolved(plan, found) == (
         "Danger not acknowledged: Path crosses the artery",
-        "Target not placed: 'L4-L5' is not placed",
-        "Depth zero is a guess: Depth zero on 'a.mp4' is a guess",
+        "'L4-L5' is not placed",
+        "Depth zero on 'a.mp4' is a guess",
     )
     read = with_acknowledged(plan, [DANGER, UNPLACED, GUESS])
-    assert unresolved(read, found) == (
-        "Target not placed: 'L4-L5' is not placed",
-        "Depth zero is a guess: Depth zero on 'a.mp4' is a guess",
-    )
+    assert unresolved(read, found) == ("'L4-L5' is not placed", "Depth zero on 'a.mp4' is a guess")
     assert unresolved(plan, ()) == ()

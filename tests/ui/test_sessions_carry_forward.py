@@ -152,7 +152,7 @@ def test_dialog_leaves_sites_already_planned_today_unticked(qtbot, demo):
         for i in range(dialog.targets.count())
         if dialog.targets.item(i).text().startswith(kept.name)
     )
-    assert row.text().endswith("(already in today's plan)")
+    assert row.text() == f"{kept.name} (midline) — already in today's plan: not added again"
     assert not row.flags() & Qt.ItemFlag.ItemIsEnabled
     assert dialog.note.text() == (
         "3 sites to carry forward; 1 already in today's plan (greyed) will not be added again"

@@ -30,6 +30,8 @@ SAME_FILE = "the same image"
 SAME_VIEW = "the same region, side and probe orientation"
 #: Closer than this (today's image pixels) to today's target of the same name: the same site.
 SAME_SPOT_PX = 6.0
+#: Scales closer than this (relative) are not worth a mention in the note.
+SCALE_WORTH_SAYING = 0.02
 
 PointMap = Callable[[Point], Point]
 
@@ -47,6 +49,8 @@ def view_text(image: ImagePlan) -> str:
         bits.append(image.side.value)
     if image.probe_orientation is not ProbeOrientation.UNSPECIFIED:
         bits.append(image.probe_orientation.value)
+    else:
+        bits.append("probe orientation not said")
     return ", ".join(bits)
 
 
@@ -160,7 +164,11 @@ def place_ghosts(
     before = _main_region(prior_calibration)
     after = _main_region(current_calibration)
     scale = ""
-    if before is not None and after is not None and not before.same_spacing(after):
+    if (
+        before is not None
+        and after is not None
+        and not math.isclose(before.mm_per_px_y, after.mm_per_px_y, rel_tol=SCALE_WORTH_SAYING)
+    ):
         scale = f" ({before.mm_per_px_y:.3g} mm/px there, {after.mm_per_px_y:.3g} mm/px here)"
     return Ghosts(
         Plan((image,), tuple(moved)),

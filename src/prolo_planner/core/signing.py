@@ -13,13 +13,16 @@ from prolo_planner.core.acknowledged import is_acknowledged
 from prolo_planner.core.plan import Plan
 from prolo_planner.core.safety import SafetyWarning, Severity, WarningCode
 
-#: Facts of the plan that stay unresolved whether or not their warning was acknowledged.
-ALWAYS_UNRESOLVED = {
-    WarningCode.TARGET_NOT_PLACED: "Target not placed",
-    WarningCode.IMAGE_NOT_CALIBRATED: "Image not calibrated",
-    WarningCode.NO_MILLIMETRES: "No millimetres",
-    WarningCode.DEPTH_ZERO_GUESSED: "Depth zero is a guess",
-}
+#: Facts of the plan that stay unresolved whether or not their warning was acknowledged (each
+#: warning's own words say what it is: "Target 'L4-L5 ...' is ... not placed on an image yet").
+ALWAYS_UNRESOLVED = frozenset(
+    {
+        WarningCode.TARGET_NOT_PLACED,
+        WarningCode.IMAGE_NOT_CALIBRATED,
+        WarningCode.NO_MILLIMETRES,
+        WarningCode.DEPTH_ZERO_GUESSED,
+    }
+)
 
 
 def unresolved(plan: Plan, warnings: Iterable[SafetyWarning]) -> tuple[str, ...]:
@@ -27,7 +30,7 @@ def unresolved(plan: Plan, warnings: Iterable[SafetyWarning]) -> tuple[str, ...]
     out: list[str] = []
     for w in warnings:
         if w.code in ALWAYS_UNRESOLVED:
-            out.append(f"{ALWAYS_UNRESOLVED[w.code]}: {w.message}")
+            out.append(w.message)
         elif w.severity is Severity.DANGER and not is_acknowledged(plan, w):
             out.append(f"Danger not acknowledged: {w.message}")
     return tuple(dict.fromkeys(out))

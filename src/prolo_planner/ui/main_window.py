@@ -278,6 +278,11 @@ class MainWindow(QMainWindow):
         self.menu("View").addAction(toggle)
         return dock
 
+    def grow_dock(self, dock: QDockWidget, height: int) -> None:
+        """Make a dock under the image at least this tall (something in it needs reading)."""
+        if dock.height() < height:
+            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
     # -- docks ------------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -61,6 +61,7 @@ class CarryForwardDialog(QDialog):
         intro.setWordWrap(True)
         self.targets = QListWidget()
         self.targets.setObjectName("carry_targets")
+        self.targets.setWordWrap(True)
         for t in prior.targets():
             ml = t.injectate.volume_ml
             text = (
@@ -74,7 +75,7 @@ class CarryForwardDialog(QDialog):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             if t.id in planned:
                 # Not again: a second copy would double the dose and the report's rows.
-                item.setText(f"{text}   ({planned[t.id]})")
+                item.setText(f"{site_text(t)} — {planned[t.id]}: not added again")
                 item.setCheckState(Qt.CheckState.Unchecked)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
                 item.setToolTip(f"{site_text(t)} is {planned[t.id]}: it is not carried again")

@@ -55,6 +55,8 @@ Confirm = Callable[[str, str], bool]
 ConfirmSign = Callable[[QWidget, Session, Sequence[str]], bool]
 #: The Patients dock's first height, and the least it can be made, in pixels.
 DOCK_HEIGHT = 250
+#: Tall enough, when images are held back, to read their reasons.
+HELD_DOCK_HEIGHT = 380
 PANEL_MIN_HEIGHT = 215
 
 
@@ -218,9 +220,11 @@ class SessionsFeature(QObject):
         return True
 
     def show_held(self) -> None:
-        """Show the images held back from the open session (in the Patients panel)."""
+        """Show the images held back from the open session (in the Patients panel), with room
+        to read why."""
         self.dock.show()
         self.dock.raise_()
+        self.window.grow_dock(self.dock, HELD_DOCK_HEIGHT)
 
     def _attached_anyway(self, stored: StoredImage) -> None:
         """The clinician attached a held image to the open session (audited by the store)."""
@@ -275,7 +279,7 @@ class SessionsFeature(QObject):
         self.timeline.select_session(session.id)
         self.patients.select_patient(patient.id)
         self.form.show_session(session, session_title(patient, session), reason or None)
-        self.held.show_session(session)
+        self.held.show_session(session, editable=not reason)
         if reason:
             self.tell(f"Opened read-only: {reason}")
         self._update_actions()

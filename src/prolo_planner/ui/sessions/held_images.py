@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -93,9 +94,16 @@ class HeldImagesPanel(QWidget):
         layout.addLayout(buttons)
         self.hide()
 
-    def show_session(self, session: Session | None) -> None:
-        """Show what is held back from this session (nothing, with no session)."""
+    def show_session(self, session: Session | None, editable: bool = True) -> None:
+        """Show what is held back from this session (nothing, with no session). A session that
+        cannot take images (signed, read-only here) lists them but attaches none."""
         self.session = session
+        self.attach_button.setEnabled(editable)
+        self.attach_button.setToolTip(
+            "Only when you are sure the file shows this session's patient; it is audited"
+            if editable
+            else "The session is read only: amend it to attach an image"
+        )
         self.refresh()
 
     def refresh(self) -> list[HeldImage]:
@@ -122,7 +130,13 @@ class HeldImagesPanel(QWidget):
                 f"Held back from the session of {session_date(s)}: {n} image"  # type: ignore[arg-type]
                 f"{'s' if n != 1 else ''} not this patient's"
             )
+        was_hidden = self.isHidden()
         self.setVisible(bool(self.items))
+        holder = self.parentWidget()
+        if self.items and was_hidden and isinstance(holder, QSplitter):
+            # Room to read the reasons: most of the column, the patient list keeps a little.
+            total = sum(holder.sizes()) or 300
+            holder.setSizes([total // 3, total - total // 3])
         return self.items
 
     def lines(self) -> list[str]:

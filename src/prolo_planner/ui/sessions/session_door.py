@@ -95,14 +95,15 @@ class DoorResult:
             return self.refused
         n = len(self.attached)
         where = f"the session of {session_date(session)}" if session is not None else "the session"
-        bits = [f"{n} image{'s' if n != 1 else ''} added to {where}"]
+        bits = [f"{n} image{'s' if n != 1 else ''} added to {where}"] if n else []
         if self.held:
             h = len(self.held)
+            what = self.held[0].image.name if h == 1 else f"{h} images"
             bits.append(
-                f"{h} held back (not this patient's: see Held back in the Patients panel)"
-                if h != 1
-                else "1 held back (not this patient's: see Held back in the Patients panel)"
+                f"{what} held back, not this patient's (see Held back in the Patients panel)"
             )
+        if not bits:
+            bits.append(f"No image added to {where}")
         if self.problems:
             bits.append(f"{len(self.problems)} could not be read (see Messages)")
         return "; ".join(bits)
