@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 FORMATS_HELP = (
     "comma-separated: png, jpeg, pdf, sc (Secondary Capture of each key image), cine "
-    "(annotated multi-frame SC), sr (TID 1500 report), pr (presentation state); "
+    "(annotated multi-frame SC), sr (TID 1500 report), pr (presentation state), note (the "
+    "procedure note, PDF and text), fhir (the procedure record as a FHIR R4 bundle); "
     "default png,pdf,sc,sr,pr"
 )
 DEIDENTIFY_HELP = (

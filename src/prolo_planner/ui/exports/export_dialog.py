@@ -99,6 +99,7 @@ class ExportDialog(QDialog):
         self.review = self._review_box()
         self.deidentify.toggled.connect(self._deidentify_toggled)
         self.sessions.currentIndexChanged.connect(lambda *_: self.load_texts())
+        self.sessions.currentIndexChanged.connect(lambda *_: self._record_formats())
         self.folder = QLineEdit(str(default_folder()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -112,7 +113,8 @@ class ExportDialog(QDialog):
         formats = QGroupBox("Formats")
         grid = QGridLayout(formats)
         for i, box in enumerate(self.formats.values()):
-            grid.addWidget(box, i % 4, i // 4)
+            grid.addWidget(box, i % 5, i // 5)
+        self._record_formats()
         options = QGroupBox("Images")
         row = QHBoxLayout(options)
         for box in (self.banner, self.scale_bar, self.legend, self.watermark):
@@ -193,6 +195,24 @@ class ExportDialog(QDialog):
         self.texts_summary.setText(
             f"{len(kept)} text(s) will be written, {len(removed)} left out" if self.reviewed else ""
         )
+
+    def _record_formats(self) -> None:
+        """A session with a procedure record goes to the EHR too: its note and FHIR bundle are
+        ticked; one without a record cannot make them (they are unticked and say why)."""
+        session_id = self.sessions.session_id()
+        recorded = False
+        if session_id is not None:
+            try:
+                recorded = self.repo.load_plan(session_id).procedure is not None
+            except StoreError:
+                recorded = False
+        for fmt in (ExportFormat.NOTE, ExportFormat.FHIR):
+            box = self.formats[fmt]
+            box.setChecked(recorded)
+            box.setToolTip(
+                "" if recorded else "No procedure recorded for this session (Session > Procedure "
+                "record)"
+            )
 
     def _deidentify_toggled(self, on: bool) -> None:
         self.review.setVisible(on)
