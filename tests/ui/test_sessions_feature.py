@@ -48,13 +48,15 @@ def test_menu_and_dock_are_installed(qtbot, demo):
     window, feature = _window(qtbot, demo.repo)
     menu = window.menu("Session")
     texts = [a.text().replace("&", "") for a in menu.actions() if a.text()]
-    assert texts[:8] == [
+    assert texts[:10] == [
         "Patients…",
+        "Find on PACS…",
         "New session",
         "Import images into this session…",
         "Procedure record…",
         "Sign…",
         "Amend…",
+        "Resolve conflict…",
         "Compare with previous…",
         "Carry forward…",
     ]

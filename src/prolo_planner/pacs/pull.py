@@ -186,6 +186,111 @@ def pull(
     return report
 
 
+# -- what Find shows ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FoundPlan:
+    """One report of the patient on the PACS, as Find on PACS lists it before the pull."""
+
+    found: ReportFound
+    #: "plan" (ours), "other viewer", or "cannot be pulled" (with `problem`).
+    kind: str
+    started_at: str = ""
+    region: str = ""
+    version: int | None = None
+    state: str = ""
+    clinician: str = ""
+    sites: int | None = None
+    #: What pulling it would do (None for what is not pulled).
+    outlook: PullOutcome | None = None
+    problem: str = ""
+    measurements: tuple[str, ...] = ()
+
+
+def preview(
+    repo: Repository,
+    node: Node,
+    patient_id: str,
+    *,
+    settings: NetworkSettings | None = None,
+    found: Sequence[ReportFound] | None = None,
+    progress: PullProgress | None = None,
+    cancel: threading.Event | None = None,
+) -> list[FoundPlan]:
+    """Find the patient's reports and read each (the reports are small; their images are not
+    retrieved): which session and version, and what pulling it would do here."""
+    settings = settings or load_settings()
+    patient_id = exact_patient_id(patient_id)
+    reports = list(found) if found is not None else find(node, patient_id, settings)
+    known = repo.pulled_from(r.ref.sop_instance_uid for r in reports)
+    wanted = [r for r in reports if r.ref.sop_instance_uid not in known]
+    work = Path(tempfile.mkdtemp(prefix=".preview-", dir=private_dir(repo.data_dir)))
+    try:
+        got = fetch(
+            node,
+            [r.ref for r in wanted],
+            work,
+            settings,
+            progress=(lambda n, t: progress(n, t, "reading the reports")) if progress else None,
+            cancel=cancel,
+        )
+        read = dict(
+            (f.ref.sop_instance_uid, what)
+            for f, what in read_reports(wanted, got.files, got.missing, patient_id)
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    patient = repo.patient_by_mrn(patient_id)
+    out: list[FoundPlan] = []
+    for f in reports:
+        uid = f.ref.sop_instance_uid
+        if uid in known:
+            here = known[uid]
+            out.append(
+                FoundPlan(
+                    f,
+                    "plan",
+                    started_at=here.started_at,
+                    region=here.region,
+                    version=here.version,
+                    state=here.state.value,
+                    clinician=here.clinician,
+                    sites=len(repo.load_plan(here.id).targets()),
+                    outlook=PullOutcome.ALREADY_HERE,
+                )
+            )
+            continue
+        what = read[uid]
+        if isinstance(what, ForeignReport):
+            values = tuple(m.describe() for m in what.measurements)
+            out.append(FoundPlan(f, "other viewer", measurements=values))
+        elif isinstance(what, PlanOnPacs):
+            pulled = what.session
+            try:
+                outlook: PullOutcome | None = repo.outlook(
+                    patient.id if patient else None, pulled
+                ).outcome
+                problem = ""
+            except StoreError as exc:
+                outlook, problem = None, str(exc)
+            out.append(
+                FoundPlan(
+                    f,
+                    "plan",
+                    started_at=pulled.started_at,
+                    region=pulled.region,
+                    version=pulled.version,
+                    state=pulled.state,
+                    clinician=pulled.clinician,
+                    sites=len(what.record.plan.targets()),
+                    outlook=outlook,
+                    problem=problem,
+                )
+            )
+        else:
+            out.append(FoundPlan(f, "cannot be pulled", problem=what))
+    return out
+
+
 # -- the reports ----------------------------------------------------------------------------------
 def _read_reports(
     wanted: Sequence[ReportFound],
@@ -195,59 +300,70 @@ def _read_reports(
     report: PullReport,
 ) -> list[PlanOnPacs]:
     plans: list[PlanOnPacs] = []
-    for found in wanted:
-        uid = found.ref.sop_instance_uid
-        name = _name(found)
-        path = files.get(uid)
-        if path is None:
-            report.skipped.append(f"{name}: not retrieved ({missing.get(uid, 'not sent')})")
-            continue
-        try:
-            ds = pydicom.dcmread(path)
-        except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-            report.skipped.append(f"{name}: damaged, cannot be read as DICOM ({exc})")
-            continue
-        if str(ds.get("PatientID", "")) != patient_id:
-            report.skipped.append(f"{name}: belongs to patient {ds.get('PatientID', '?')}")
-            continue
-        if not is_ours(ds):
-            try:
-                report.foreign.append(read_foreign_report(ds))
-            except ForeignReportError as exc:
-                report.skipped.append(
-                    f"{name}: another viewer's report that cannot be read ({exc})"
-                )
-            continue
-        try:
-            record = read_record(ds)
-        except RecordError as exc:
-            report.skipped.append(f"{name}: {exc}")
-            continue
-        if record is None:
-            report.skipped.append(
-                f"{name}: a Prolo Planner report without its session record (made by an early "
-                "version, or the PACS dropped private elements): not imported, it would be half"
-            )
-            continue
-        if record.session is None:
-            report.skipped.append(f"{name}: a plan exported outside a session (a plan file)")
-            continue
-        try:
-            session = _pulled(record, ds, found)
-        except (InvalidValue, KeyError, TypeError, ValueError) as exc:
-            report.skipped.append(f"{name}: its session record is damaged ({exc})")
-            continue
-        plans.append(
-            PlanOnPacs(
-                found,
-                record,
-                session,
-                str(ds.get("PatientName", "")),
-                str(ds.get("PatientBirthDate", "")),
-                str(ds.get("PatientSex", "")),
-            )
-        )
+    for found, what in read_reports(wanted, files, missing, patient_id):
+        if isinstance(what, PlanOnPacs):
+            plans.append(what)
+        elif isinstance(what, ForeignReport):
+            report.foreign.append(what)
+        else:
+            report.skipped.append(f"{_name(found)}: {what}")
     return plans
+
+
+def read_reports(
+    wanted: Sequence[ReportFound],
+    files: dict[str, Path],
+    missing: dict[str, str],
+    patient_id: str,
+) -> list[tuple[ReportFound, PlanOnPacs | ForeignReport | str]]:
+    """Each report retrieved, read: a plan of ours, another viewer's report, or why neither."""
+    out: list[tuple[ReportFound, PlanOnPacs | ForeignReport | str]] = []
+    for found in wanted:
+        out.append((found, _read_one(found, files, missing, patient_id)))
+    return out
+
+
+def _read_one(
+    found: ReportFound, files: dict[str, Path], missing: dict[str, str], patient_id: str
+) -> PlanOnPacs | ForeignReport | str:
+    uid = found.ref.sop_instance_uid
+    path = files.get(uid)
+    if path is None:
+        return f"not retrieved ({missing.get(uid, 'not sent')})"
+    try:
+        ds = pydicom.dcmread(path)
+    except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
+        return f"damaged, cannot be read as DICOM ({exc})"
+    if str(ds.get("PatientID", "")) != patient_id:
+        return f"belongs to patient {ds.get('PatientID', '?')}"
+    if not is_ours(ds):
+        try:
+            return read_foreign_report(ds)
+        except ForeignReportError as exc:
+            return f"another viewer's report that cannot be read ({exc})"
+    try:
+        record = read_record(ds)
+    except RecordError as exc:
+        return str(exc)
+    if record is None:
+        return (
+            "a Prolo Planner report without its session record (made by an early version, or "
+            "the PACS dropped private elements): not imported, it would be half"
+        )
+    if record.session is None:
+        return "a plan exported outside a session (a plan file)"
+    try:
+        session = _pulled(record, ds, found)
+    except (InvalidValue, KeyError, TypeError, ValueError) as exc:
+        return f"its session record is damaged ({exc})"
+    return PlanOnPacs(
+        found,
+        record,
+        session,
+        str(ds.get("PatientName", "")),
+        str(ds.get("PatientBirthDate", "")),
+        str(ds.get("PatientSex", "")),
+    )
 
 
 def _name(found: ReportFound) -> str:

@@ -103,6 +103,55 @@ def _later_revision(new: PulledSession, old: PacsOrigin, old_session: Session) -
     return new.made_at > old.made_at
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What filing a pulled version would do, worked out without writing."""
+
+    outcome: PullOutcome
+    #: The version here it is (already here, updated).
+    existing: Session | None = None
+    #: The version here it amends (new), or competes with (conflict).
+    amends: int | None = None
+    conflict_with: int | None = None
+    note: str = ""
+
+
+def label_of(pulled: PulledSession) -> str:
+    state = "signed" if pulled.state == SessionState.SIGNED.value else "draft"
+    who = f", {pulled.clinician}" if pulled.clinician else ""
+    return f"session of {pulled.started_at[:10]}, version {pulled.version} ({state}{who})"
+
+
+def decide(conn: sqlite3.Connection, patient_id: int | None, pulled: PulledSession) -> Decision:
+    """New, already here, a later revision of the copy here, or a conflict."""
+    existing = session_by_uid(conn, pulled.uid)
+    if existing is not None:
+        if patient_id is not None and existing.patient_id != patient_id:
+            raise InvalidValue(
+                f"{label_of(pulled)}: this store files it under another patient "
+                f"(session #{existing.id})"
+            )
+        origin = get(conn, existing.id)
+        # Made here (no SR it came from), or this very SR again.
+        if origin is None or origin.sr_instance_uid in ("", pulled.sr_instance_uid):
+            return Decision(PullOutcome.ALREADY_HERE, existing)
+        later = sessions.successor(conn, existing.id)
+        if later is None and _later_revision(pulled, origin, existing):
+            return Decision(PullOutcome.UPDATED, existing, conflict_with=origin.conflict_with)
+        return Decision(PullOutcome.ALREADY_HERE, existing)
+    if pulled.amends_uid:
+        before = session_by_uid(conn, pulled.amends_uid)
+        if before is None:
+            return Decision(
+                PullOutcome.NEW, note="the version it amends is not on the PACS or not pulled"
+            )
+        other = sessions.successor(conn, before.id)
+        if other is not None:
+            return Decision(PullOutcome.CONFLICT, conflict_with=other)
+        return Decision(PullOutcome.NEW, amends=before.id)
+    return Decision(PullOutcome.NEW)
+
+
 def file_pulled(
     conn: sqlite3.Connection,
     patient_id: int,
@@ -113,59 +162,39 @@ def file_pulled(
 ) -> Filed:
     """File one pulled version under the patient, inside the caller's write transaction."""
     pulled.checked()
-    existing = session_by_uid(conn, pulled.uid)
-    label = f"version {pulled.version} of {pulled.started_at[:10]}"
-    if existing is not None:
-        if existing.patient_id != patient_id:
-            raise InvalidValue(
-                f"{label}: this store files it under another patient (session #{existing.id})"
-            )
-        origin = get(conn, existing.id)
-        # Made here (no SR it came from), or this very SR again.
-        if origin is None or origin.sr_instance_uid in ("", pulled.sr_instance_uid):
-            return Filed(PullOutcome.ALREADY_HERE, existing, f"{label}: already here")
-        later = sessions.successor(conn, existing.id)
-        if later is None and _later_revision(pulled, origin, existing):
-            _replace(conn, existing.id, pulled, prepared, now)
-            _record(conn, existing.id, pulled, now, origin.conflict_with)
-            session = sessions.get(conn, existing.id)
-            audit.append(
-                conn,
-                now,
-                who,
-                AuditAction.IMPORTED,
-                session_id=session.id,
-                patient_id=patient_id,
-                detail=f"pulled from {pulled.node}: {label} as its author last sent it",
-            )
-            return Filed(PullOutcome.UPDATED, session, f"{label}: updated to its latest state")
-        return Filed(PullOutcome.ALREADY_HERE, existing, f"{label}: already here")
-
-    amends: int | None = None
-    conflict_with: int | None = None
-    note = ""
-    if pulled.amends_uid:
-        before = session_by_uid(conn, pulled.amends_uid)
-        if before is None:
-            note = "; the version it amends is not on the PACS or not pulled"
-        else:
-            other = sessions.successor(conn, before.id)
-            if other is None:
-                amends = before.id
-            else:
-                conflict_with = other
-    session = _insert(conn, patient_id, pulled, amends, now)
+    d = decide(conn, patient_id, pulled)
+    label = label_of(pulled)
+    if d.outcome is PullOutcome.ALREADY_HERE:
+        assert d.existing is not None
+        return Filed(d.outcome, d.existing, f"{label}, already here as session #{d.existing.id}")
+    if d.outcome is PullOutcome.UPDATED:
+        assert d.existing is not None
+        _replace(conn, d.existing.id, pulled, prepared, now)
+        _record(conn, d.existing.id, pulled, now, d.conflict_with)
+        session = sessions.get(conn, d.existing.id)
+        audit.append(
+            conn,
+            now,
+            who,
+            AuditAction.IMPORTED,
+            session_id=session.id,
+            patient_id=patient_id,
+            detail=f"pulled from {pulled.node}: {label} as its author last sent it",
+        )
+        return Filed(d.outcome, session, f"{label}: now as its author last sent it")
+    session = _insert(conn, patient_id, pulled, d.amends, now)
     sessions.store_plan(conn, session.id, prepared, now)
     for sha in prepared.image_sha256s:
         if conn.execute("SELECT 1 FROM images WHERE sha256 = ?", (sha,)).fetchone():
             images.link(conn, session.id, sha, now)
-    _record(conn, session.id, pulled, now, conflict_with)
+    _record(conn, session.id, pulled, now, d.conflict_with)
     detail = f"pulled from {pulled.node}: {label}"
-    if conflict_with is not None:
+    if d.conflict_with is not None:
         detail += (
-            f"; CONFLICT: it amends the same version as session #{conflict_with}; kept apart "
+            f"; CONFLICT: it amends the same version as session #{d.conflict_with}; kept apart "
             "for the clinician to resolve"
         )
+    note = f"; {d.note}" if d.note else ""
     audit.append(
         conn,
         now,
@@ -175,13 +204,13 @@ def file_pulled(
         patient_id=patient_id,
         detail=detail + note,
     )
-    if conflict_with is not None:
+    if d.conflict_with is not None:
         return Filed(
             PullOutcome.CONFLICT,
             session,
-            f"{label}: conflict, amends the same version as session #{conflict_with}",
+            f"{label}: amends the same version as session #{d.conflict_with}",
         )
-    return Filed(PullOutcome.NEW, session, f"{label}: new{note}")
+    return Filed(PullOutcome.NEW, session, f"{label}{note}")
 
 
 def _insert(

@@ -421,6 +421,29 @@ class Repository:
         with self.db.read() as conn:
             return origins.get(conn, session_id)
 
+    def outlook(
+        self, patient_id: int | None, pulled: pacs_records.PulledSession
+    ) -> pacs_records.Decision:
+        """What filing this pulled version would do, without filing it."""
+        with self.db.read() as conn:
+            return pacs_records.decide(conn, patient_id, pulled)
+
+    def pulled_from(self, sr_instance_uids: Iterable[str]) -> dict[str, Session]:
+        """The versions here pulled from these SRs, by SR uid."""
+        wanted = list(dict.fromkeys(sr_instance_uids))
+        out: dict[str, Session] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = conn.execute(
+                    "SELECT sr_instance_uid, session_id FROM pacs_records WHERE sr_instance_uid"
+                    f" IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                for uid, session_id in rows:
+                    out[uid] = sessions.get(conn, session_id)
+        return out
+
     def known_sr_uids(self) -> set[str]:
         """The SRs on a PACS that session versions here were pulled from."""
         with self.db.read() as conn:

@@ -93,6 +93,9 @@ class SessionsFeature(QObject):
         self.confirm: Confirm = ask(window.as_widget())
         #: Shows what is unresolved and asks before signing; tests answer for the clinician.
         self.confirm_sign: ConfirmSign = ask_sign
+        #: Chooses which of two conflicting versions the course continues with (None:
+        #: cancelled); tests answer for the clinician.
+        self.choose_version: Callable[[Session, Session], int | None] = self._choose_version
         #: Fills in a new session (None: cancelled); tests answer for the clinician.
         self.ask_new_session: Callable[[Patient], dict[str, Any] | None] = self._new_session_dialog
         #: Shows the procedure record (True: saved); tests answer for the clinician.
@@ -126,6 +129,7 @@ class SessionsFeature(QObject):
         self.timeline.sign_requested.connect(self.sign)
         self.timeline.amend_requested.connect(self.amend)
         self.timeline.compare_requested.connect(lambda sid: self.review.compare_with_previous(sid))
+        self.timeline.resolve_requested.connect(self.resolve_conflict)
         self.timeline.new_session_requested.connect(lambda pid: self.new_session(pid))
         self.form.changed.connect(self._fields_written)
         self.form.failed.connect(self.tell)
@@ -152,12 +156,14 @@ class SessionsFeature(QObject):
             actions[name] = action
 
         add("patients", "&Patients…", self.show_patients, "Ctrl+Shift+P")
+        add("pacs", "Find on P&ACS…", lambda: self.patients.find_on_pacs())
         add("new", "&New session", lambda: self.new_session())
         add("import", "&Import images into this session…", self.choose_files_to_import)
         add("record", "Procedure &record…", lambda: self.record_procedure(), "Ctrl+Shift+R")
         menu.addSeparator()
         add("sign", "&Sign…", lambda: self.sign())
         add("amend", "&Amend…", lambda: self.amend())
+        add("resolve", "&Resolve conflict…", self._resolve_chosen)
         menu.addSeparator()
         add("compare", "&Compare with previous…", lambda: self.review.compare_with_previous())
         add("carry", "Carry &forward…", lambda: self.review.carry_forward())
@@ -185,6 +191,7 @@ class SessionsFeature(QObject):
         )
         has_previous = s is not None and self.timeline.previous_of(s.id) is not None
         self.actions["compare"].setEnabled(has_previous)
+        self.actions["resolve"].setEnabled(bool(self.timeline.in_conflict))
         self.actions["carry"].setEnabled(editable and has_previous)
         self.place_menu.setEnabled(editable and bool(unplaced_targets(self.window.plan.plan)))
 
@@ -529,6 +536,68 @@ class SessionsFeature(QObject):
             return None
         self.open_session(new.id)
         return new
+
+    def _resolve_chosen(self) -> None:
+        """The conflict of the session chosen in the timeline, else of the open one, else the
+        patient's first."""
+        pairs = self.timeline.in_conflict
+        for candidate in (self.timeline.selected_session_id(), getattr(self.session, "id", None)):
+            if candidate in pairs:
+                self.resolve_conflict(candidate)
+                return
+        if pairs:
+            self.resolve_conflict(next(iter(pairs)))
+
+    def resolve_conflict(self, session_id: int) -> Session | None:
+        """Two versions amend one session (one pulled from the PACS): the clinician chooses the
+        one the course continues with; the other is set aside, kept for review."""
+        pair = self.repo.conflict(session_id)
+        if pair is None:
+            self.tell("There is no conflict to resolve for this session")
+            return None
+        keep = self.choose_version(*pair)
+        if keep is None:
+            return None
+        try:
+            kept = self.repo.resolve_conflict(keep)
+        except StoreError as exc:
+            self.tell(f"Not resolved: {exc}")
+            return None
+        self.timeline.refresh()
+        self.timeline.select_session(kept.id)
+        self.tell(f"The course continues with session #{kept.id}; the other version is kept")
+        return kept
+
+    def _choose_version(self, pulled: Session, here: Session) -> int | None:
+        def describe(s: Session) -> str:
+            plan = self.repo.load_plan(s.id)
+            ml = sum(t.injectate.volume_ml for t in plan.targets())
+            who = f", signed by {s.signed_by}" if s.signed_by else ", a draft"
+            sites = len(plan.targets())
+            return f"#{s.id}: {s.clinician or 'no clinician'}{who}; {sites} sites, {ml:g} mL"
+
+        box = QMessageBox(self.window.as_widget())
+        box.setWindowTitle("Resolve conflict")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setText(
+            f"Two versions amend the session of {session_date(here)}. Choose the one the "
+            "course continues with; the other is kept for review, out of the timeline."
+        )
+        box.setInformativeText(
+            f"This workstation's: {describe(here)}\nFrom the PACS: {describe(pulled)}"
+        )
+        mine = box.addButton(
+            f"Continue with #{here.id} (here, {here.clinician or 'no clinician'})",
+            QMessageBox.ButtonRole.AcceptRole,
+        )
+        theirs = box.addButton(
+            f"Continue with #{pulled.id} (from the PACS, {pulled.clinician or 'no clinician'})",
+            QMessageBox.ButtonRole.AcceptRole,
+        )
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        chosen = box.clickedButton()
+        return here.id if chosen is mine else pulled.id if chosen is theirs else None
 
     # -- what the store says ----------------------------------------------------------------
     def _saved(self, result: PlanSaved) -> None:

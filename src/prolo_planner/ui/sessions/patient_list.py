@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from prolo_planner.store.records import Patient, StoreError
 from prolo_planner.store.repository import Repository
+from prolo_planner.ui.sessions.pacs_pull import PacsPullDialog, patient_id_for
 from prolo_planner.ui.sessions.session_text import patient_line, patient_two_lines
 
 #: Typing pauses this long before the store is asked: one query per word, not per key.
@@ -126,9 +127,17 @@ class PatientList(QWidget):
         self.count.setObjectName("patient_count")
         self.new_button = QPushButton("New patient…")
         self.new_button.clicked.connect(self.add_patient)
+        self.pacs_button = QPushButton("Find on PACS…")
+        self.pacs_button.setObjectName("find_on_pacs")
+        self.pacs_button.setToolTip(
+            "Look for this patient's plans on the clinic's PACS and pull them in as sessions"
+        )
+        self.pacs_button.clicked.connect(self.find_on_pacs)
+        self.pacs_dialog: PacsPullDialog | None = None
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.count, 1)
+        bottom.addWidget(self.pacs_button)
         bottom.addWidget(self.new_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -208,3 +217,26 @@ class PatientList(QWidget):
         self.search.setText(patient.mrn)
         self.run_search()
         self.select_patient(patient.id)
+
+    # -- the PACS ---------------------------------------------------------------------------
+    def find_on_pacs(self) -> PacsPullDialog:
+        """The chosen patient's plans on the PACS (or the ID typed in the search field)."""
+        current = self.results.currentItem()
+        patient = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        if self.pacs_dialog is not None:
+            self.pacs_dialog.close()
+        dialog = PacsPullDialog(self.repo, patient_id_for(patient, self.search.text()), self)
+        dialog.pulled.connect(self._pulled)
+        self.pacs_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def _pulled(self, patient: Patient) -> None:
+        """Show the patient the pull filed sessions for (their timeline read again)."""
+        self.search.setText(patient.mrn)
+        self.run_search()
+        with QSignalBlocker(self.results):
+            self.select_patient(patient.id)
+        # Chosen again even when already chosen: their timeline is read anew.
+        self.patient_chosen.emit(self.repo.patient(patient.id))

@@ -69,8 +69,13 @@ def state_text(row: TimelineRow) -> str:
     if state is ShownState.AMENDED:
         return f"Amended (v{s.version}, kept for the record)"
     text = state.value.capitalize()
+    origin = row.origin
+    if origin is not None and origin.conflict_with is not None:
+        return f"{text} v{s.version} · CONFLICT with #{origin.conflict_with}"
     if s.version > 1:
-        text += f" (v{s.version}, amends #{s.amends})"
+        text += f" (v{s.version}, amends #{s.amends})" if s.amends else f" (v{s.version})"
+    if origin is not None and origin.sr_instance_uid:
+        text += ", from PACS"
     return text
 
 

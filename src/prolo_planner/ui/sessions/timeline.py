@@ -61,6 +61,19 @@ _STATE_COLOUR = {
     ShownState.SIGNED: QColor(120, 210, 140),
     ShownState.AMENDED: QColor(150, 150, 156),
 }
+#: Two versions amending one: red, as the other warnings that need the clinician.
+CONFLICT_COLOUR = QColor(235, 80, 60)
+
+
+def conflicts(rows: list[TimelineRow]) -> dict[int, int]:
+    """Session id -> the session it is in conflict with, both ways."""
+    pairs: dict[int, int] = {}
+    for r in rows:
+        other = r.origin.conflict_with if r.origin is not None else None
+        if other is not None:
+            pairs[r.session.id] = other
+            pairs[other] = r.session.id
+    return pairs
 
 
 class TimelineView(QWidget):
@@ -68,6 +81,7 @@ class TimelineView(QWidget):
     sign_requested = Signal(int)
     amend_requested = Signal(int)
     compare_requested = Signal(int)
+    resolve_requested = Signal(int)
     new_session_requested = Signal(int)  # patient id
     #: The chosen row changed (session id, or None).
     session_selected = Signal(object)
@@ -78,6 +92,7 @@ class TimelineView(QWidget):
         self.repo = repo
         self.patient: Patient | None = None
         self.rows: list[TimelineRow] = []
+        self.in_conflict: dict[int, int] = {}
         self._current: int | None = None
 
         self.header = QLabel("No patient chosen")
@@ -126,6 +141,14 @@ class TimelineView(QWidget):
         self.compare_button = QPushButton("Compare with previous")
         self.compare_button.setToolTip("This session beside the one before it")
         self.compare_button.clicked.connect(lambda: self._request(self.compare_requested))
+        self.resolve_button = QPushButton("Resolve conflict…")
+        self.resolve_button.setObjectName("resolve_conflict")
+        self.resolve_button.setToolTip(
+            "Two versions amend the same session (one pulled from the PACS): choose the one "
+            "the course continues with; the other is kept for review"
+        )
+        self.resolve_button.clicked.connect(lambda: self._request(self.resolve_requested))
+        self.resolve_button.hide()
         buttons = QHBoxLayout()
         for b in (
             self.new_button,
@@ -133,6 +156,7 @@ class TimelineView(QWidget):
             self.sign_button,
             self.amend_button,
             self.compare_button,
+            self.resolve_button,
         ):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -180,6 +204,7 @@ class TimelineView(QWidget):
             self.rows = self.repo.sessions_of(
                 patient.id, include_superseded=self.show_replaced.isChecked()
             )
+        self.in_conflict = conflicts(self.rows)
         with QSignalBlocker(self.table):
             self.table.setRowCount(len(self.rows))
             for i, row in enumerate(self.rows):
@@ -197,6 +222,10 @@ class TimelineView(QWidget):
     def _fill_row(self, i: int, row: TimelineRow) -> None:
         s = row.session
         state = shown_state(row)
+        state_words = state_text(row)
+        other = self.in_conflict.get(s.id)
+        if other is not None and "CONFLICT" not in state_words:
+            state_words = f"{state.value.capitalize()} v{s.version} · CONFLICT with #{other}"
         cells = (
             (s.started_at[:10], None),  # the day; the time is in the tooltip
             (region_name(s.region), None),
@@ -207,13 +236,20 @@ class TimelineView(QWidget):
             (row.done.complications or "–" if row.done is not None else "–", None),
             (pain_text(s.pain_before), _CENTRE),
             (pain_text(s.pain_after), _CENTRE),
-            (state_text(row), None),
+            (state_words, None),
             (f"{row.dextrose_g:.2f} g" if row.dextrose_g else "–", _RIGHT),
             (anaesthetic_text(row), None),
         )
         sites = "\n".join(f"• {n}" for n in row.site_names) or "no sites planned"
         tip = f"{session_date(s)}  {s.clinician}\n{sites}\n\n{done_text(row)}"
         tip += f"\n\n{s.notes}" if s.notes else ""
+        if row.origin is not None and row.origin.sr_instance_uid:
+            tip += f"\n\nPulled from {row.origin.node} on {row.origin.pulled_at[:10]}"
+        if other is not None:
+            tip += (
+                f"\n\nIn conflict with session #{other}: both amend the same version. "
+                "Resolve conflict… chooses the one the course continues with."
+            )
         for c, (text, align) in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, s.id)
@@ -229,7 +265,8 @@ class TimelineView(QWidget):
             self.table.setItem(i, c, item)
         state_item = self.table.item(i, COLUMNS.index("State"))
         if state_item is not None:
-            state_item.setForeground(QBrush(_STATE_COLOUR[state]))
+            colour = CONFLICT_COLOUR if other is not None else _STATE_COLOUR[state]
+            state_item.setForeground(QBrush(colour))
         complications = self.table.item(i, COLUMNS.index("Complications"))
         if complications is not None and row.done is not None:
             said = row.done.complications
@@ -297,6 +334,9 @@ class TimelineView(QWidget):
         self.amend_button.setEnabled(state is ShownState.SIGNED)
         has_previous = row is not None and self.previous_of(row.session.id) is not None
         self.compare_button.setEnabled(has_previous)
+        # Shown only while the patient's course has a conflict; enabled on either of the pair.
+        self.resolve_button.setVisible(bool(self.in_conflict))
+        self.resolve_button.setEnabled(row is not None and row.session.id in self.in_conflict)
 
     def _request(self, signal: SignalInstance) -> None:
         session_id = self.selected_session_id()
