@@ -80,10 +80,36 @@ def startup_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def pacs_table(data: dict[str, Any]) -> str:
+    lines = [
+        f"| the PACS as shared record: {data['sessions']} sessions on {data['images']} images "
+        f"({data['images'] * data['image_mb']:.0f} MB), Orthanc on loopback | time |",
+        "| --- | --- |",
+    ]
+    for label, r in data["pull"].items():
+        lines.append(f"| pull into an empty store, {label} | {r['seconds']:.1f} s |")
+    nagle = data.get("pull_with_nagle")
+    if nagle:
+        label = "pull, DIMSE C-GET, Orthanc as Debian ships it (Nagle on)"
+        lines.append(f"| {label} | {nagle['seconds']:.1f} s |")
+    for label, r in data["find"].items():
+        lines.append(
+            f"| find one patient's plans among {data['patients_on_pacs']:,} patients, {label} "
+            f"| {r['median_s'] * 1000:.0f} ms (worst {r['max_s'] * 1000:.0f} ms) |"
+        )
+    lines += [
+        "",
+        f"Targets: a pull under {data['pull_target_s']:.0f} s, a search under "
+        f"{data['find_target_s']:.0f} s. {_machine(data)}.",
+    ]
+    return "\n".join(lines)
+
+
 TABLES: dict[str, Callable[[dict[str, Any]], str]] = {
     "cine": cine_table,
     "store": store_table,
     "startup": startup_table,
+    "pacs": pacs_table,
 }
 
 

@@ -17,6 +17,7 @@ import contextlib
 import http.client
 import http.server
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -140,6 +141,10 @@ class Orthanc:
     """Debian's Orthanc with its own small configuration: DICOM and HTTP on loopback, storage
     in a temporary folder, and our AE title as a known modality (C-FIND and C-GET need one).
 
+    It runs with TCP_NODELAY=1 in its environment: DCMTK, which Orthanc speaks DICOM with, keeps
+    Nagle's algorithm on unless told, and each DIMSE message then waits for the peer's delayed
+    ACK (measured: 45 ms per C-ECHO, against 3 ms with it set; `nagle=True` keeps the default).
+
     `dicomweb` loads Debian's DICOMweb plugin (package orthanc-dicomweb) under /dicom-web;
     `users` ({name: password}) turns on HTTP basic authentication; `modalities` ({AE title:
     port}) are the workstations it knows (C-MOVE sends to that port); `move_only` refuses them
@@ -157,6 +162,8 @@ class Orthanc:
         move_only: bool = False,
         dicom_port: int | None = None,
         http_port: int | None = None,
+        nagle: bool = False,
+        extra: dict[str, object] | None = None,
     ) -> None:
         self.exe = require("Orthanc", "orthanc")
         if dicomweb and not Path(DICOMWEB_PLUGIN).is_file():
@@ -170,6 +177,9 @@ class Orthanc:
         self.users = dict(users or {})
         self.modalities = dict(modalities or {OUR_AE: free_port()})
         self.move_only = move_only
+        self.nagle = nagle
+        #: More of Orthanc's configuration, e.g. {"StorageAccessOnFind": "Never"}.
+        self.extra = dict(extra or {})
         self.dicom_port, self.http_port = dicom_port or free_port(), http_port or free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -208,11 +218,17 @@ class Orthanc:
                 }
                 for aet, port in self.modalities.items()
             },
+            **self.extra,
         }
         path = self.folder / "orthanc.json"
         path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        env = {**os.environ, "TCP_NODELAY": "0" if self.nagle else "1"}
         self.proc = subprocess.Popen(
-            [self.exe, str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [self.exe, str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

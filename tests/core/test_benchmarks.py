@@ -64,6 +64,18 @@ def results(tmp_path_factory) -> Path:
             "--json",
             str(folder / "startup.json"),
         ).stdout,
+        "pacs": _run(
+            "bench_pacs.py",
+            "--smoke",
+            "--sessions",
+            "2",
+            "--images",
+            "4",
+            "--patients",
+            "5",
+            "--json",
+            str(folder / "pacs.json"),
+        ).stdout,
     }
     (folder / "stdout.json").write_text(json.dumps(out), encoding="utf-8")
     return folder
@@ -94,6 +106,15 @@ def test_startup_benchmark_opens_the_app(results):
     assert data["first_start_empty_s"] > 0
 
 
+def test_pacs_benchmark_pulls_and_finds(results):
+    printed = json.loads((results / "stdout.json").read_text())["pacs"]
+    data = json.loads((results / "pacs.json").read_text())
+    assert set(data["pull"]) == {"DIMSE C-GET", "DIMSE C-MOVE", "DICOMweb WADO-RS"}
+    assert all(r["sessions"] == 2 and r["images"] == 4 for r in data["pull"].values())
+    assert data["patients_on_pacs"] == 6  # the course's patient and the crowd
+    assert "pull DIMSE C-GET" in printed and "find  DIMSE C-FIND" in printed
+
+
 def test_readme_tables_are_made_from_the_json(results, tmp_path):
     sys.path.insert(0, str(BENCH))
     try:
@@ -108,6 +129,9 @@ def test_readme_tables_are_made_from_the_json(results, tmp_path):
     assert f"| {first:.1f} ms |" in text
     store = json.loads((results / "store.json").read_text())
     assert f"{store['results']['search']['p95_ms']:.2f} ms" in text
+    pacs = json.loads((results / "pacs.json").read_text())
+    seconds = pacs["pull"]["DIMSE C-GET"]["seconds"]
+    assert f"| pull into an empty store, DIMSE C-GET | {seconds:.1f} s |" in text
     # Only the marked blocks change.
     outside = readme_tables.rewrite(text, tmp_path)[0]  # no JSON there: nothing rewritten
     assert outside == text

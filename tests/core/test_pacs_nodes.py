@@ -163,3 +163,29 @@ def test_echo_takes_a_url(locked, capsys) -> None:
     assert "echo ok:" in capsys.readouterr().out
     assert main(["echo", "--url", "http://127.0.0.1:9/dicom-web"]) == 1
     assert "no answer from http://127.0.0.1:9/dicom-web" in capsys.readouterr().err
+
+
+def test_a_pull_while_the_node_is_down_says_so_and_works_when_it_is_back(
+    tmp_path: Path, capsys
+) -> None:
+    folder = tmp_path / "orthanc"
+    folder.mkdir()
+    pacs = Orthanc(folder, dicomweb=True).start()
+    try:
+        a = tmp_path / "a"
+        with Repository.open(a) as repo:
+            made = phantom_course(repo)
+        assert send(a, pacs.node.address, made.sessions[0].id) == 0
+        pacs.stop()
+        capsys.readouterr()
+        b = tmp_path / "b"
+        assert pull(b, "--to", pacs.node.address, calling=OUR_AE) == 1
+        assert f"no answer from {pacs.node.address}: connection refused" in capsys.readouterr().err
+        assert pull(b, "--url", pacs.url) == 1
+        assert f"no answer from {pacs.url}" in capsys.readouterr().err
+        pacs.start()  # the same ports and storage
+        assert pull(b, "--to", pacs.node.address, calling=OUR_AE) == 0
+        with Repository.open(a) as a_repo, Repository.open(b) as b_repo:
+            assert course_of(b_repo) == course_of(a_repo)[:1]
+    finally:
+        pacs.stop()

@@ -11,6 +11,7 @@ objects (the association is aborted, nothing half-written is kept).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pynetdicom import AE, build_role, evt
 from pynetdicom.presentation import build_context
 
 from prolo_planner.net.association import NetError, associate, connection_lost
-from prolo_planner.net.inbound import write_received
+from prolo_planner.net.inbound import file_name_for
 from prolo_planner.net.nodes import DicomNode, RetrieveMethod
 from prolo_planner.net.query import retrieval_contexts
 from prolo_planner.net.sop_classes import (
@@ -95,7 +96,7 @@ def find_reports(
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> list[ReportFound]:
     """The patient's SR instances on the node: the patient's studies, their SR series, their
-    instances, three queries on one association (UID lists where the PACS takes them)."""
+    instances; three queries on one association (UID lists where the PACS takes them)."""
     with associate(
         node, [build_context(STUDY_ROOT_FIND)], calling_ae=calling_ae, timeout=timeout
     ) as assoc:
@@ -126,32 +127,67 @@ def find_reports(
             if str(s.get("Modality", "SR")) == "SR"
         }
         found: list[ReportFound] = []
-        by_study: dict[str, list[str]] = {}
-        for study, uid in wanted:
-            by_study.setdefault(study, []).append(uid)
-        for study, series_uids in by_study.items():
-            for chunk in _chunks(sorted(series_uids)):
-                for item in ask(
+        for item in _instances(node, ask, patient_id, sorted(wanted)):
+            study = str(item.get("StudyInstanceUID", ""))
+            # A PACS answering from its index alone may leave the class out: the series is SR.
+            if str(item.get("SOPClassUID", "")) not in ("", *SR_CLASSES):
+                continue
+            parent = wanted.get((study, str(item.get("SeriesInstanceUID", ""))))
+            if parent is None:
+                continue
+            found.append(_report(item, parent, study, patient_id))
+    return found
+
+
+def _instances(
+    node: DicomNode,
+    ask: Callable[[Dataset], list[Dataset]],
+    patient_id: str,
+    series: list[tuple[str, str]],
+) -> list[Dataset]:
+    """The instances of these (study, series): one query with UID lists, which most PACS
+    answer (Orthanc in one round trip); a PACS that holds to strictly hierarchical queries
+    (one study and one series above the IMAGE level) refuses it and is asked series by series."""
+    keys = {
+        "SOPInstanceUID": "",
+        "SOPClassUID": "",
+        "ContentDate": "",
+        "ContentTime": "",
+        "InstanceNumber": "",
+        "PatientName": "",
+    }
+    if not series:
+        return []
+    if len(series) > 1:
+        try:
+            out: list[Dataset] = []
+            for start in range(0, len(series), 100):
+                chunk = series[start : start + 100]
+                out += ask(
                     _query(
                         "IMAGE",
                         PatientID=patient_id,
-                        StudyInstanceUID=study,
-                        SeriesInstanceUID=chunk,
-                        SOPInstanceUID="",
-                        SOPClassUID="",
-                        ContentDate="",
-                        ContentTime="",
-                        InstanceNumber="",
-                        PatientName="",
+                        StudyInstanceUID=_one_or_list(sorted({s for s, _ in chunk})),
+                        SeriesInstanceUID=_one_or_list([se for _, se in chunk]),
+                        **keys,
                     )
-                ):
-                    if str(item.get("SOPClassUID", "")) not in SR_CLASSES:
-                        continue
-                    parent = wanted.get((study, str(item.get("SeriesInstanceUID", ""))))
-                    if parent is None:
-                        continue
-                    found.append(_report(item, parent, study, patient_id))
-    return found
+                )
+            return out
+        except NetError as exc:
+            if "refused the query" not in str(exc):
+                raise
+    out = []
+    for study, one in series:
+        out += ask(
+            _query(
+                "IMAGE", PatientID=patient_id, StudyInstanceUID=study, SeriesInstanceUID=one, **keys
+            )
+        )
+    return out
+
+
+def _one_or_list(uids: list[str]) -> str | list[str]:
+    return uids[0] if len(uids) == 1 else uids
 
 
 def _query(level: str, **keys: object) -> Dataset:
@@ -233,7 +269,7 @@ def retrieve(
         if uid not in wanted:
             return 0xA900  # not asked for: not taken
         try:
-            path = write_received(event, folder)
+            path = _write(event, folder)
         except OSError as exc:
             with lock:
                 got.missing[uid] = f"could not be written here: {exc.strerror or exc}"
@@ -250,27 +286,61 @@ def retrieve(
         groups.setdefault((r.study_instance_uid, r.series_instance_uid), []).append(
             r.sop_instance_uid
         )
-    if node.retrieve is RetrieveMethod.MOVE:
-        _move(node, groups, on_store, got, calling_ae, move_port, move_address, timeout, cancel)
-    else:
-        _get(node, groups, on_store, got, calling_ae, timeout, cancel)
+
+    def run(requests: list[tuple[Dataset, list[str]]]) -> None:
+        if node.retrieve is RetrieveMethod.MOVE:
+            _move(
+                node, requests, on_store, got, calling_ae, move_port, move_address, timeout, cancel
+            )
+        else:
+            _get(node, requests, on_store, got, calling_ae, timeout, cancel)
+
+    if len(groups) > 1:
+        # One request for everything (UID lists), which most PACS serve: one lookup, and for
+        # C-MOVE one association back; what a strictly hierarchical PACS did not send is
+        # asked for again series by series.
+        everything = [u for uids in groups.values() for u in uids]
+        studies, series = sorted({s for s, _ in groups}), [se for _, se in groups]
+        try:
+            run([(_identifier(studies, series, everything), everything)])
+        except NetError as exc:
+            if exc.retryable:  # the node went away: asking again series by series won't help
+                raise
+        if got.cancelled:
+            return got
+        groups = {k: [u for u in v if u not in got.files] for k, v in groups.items()}
+        groups = {k: v for k, v in groups.items() if v}
+        got.missing.clear()
+    if groups:
+        run([(_identifier([s], [se], uids), uids) for (s, se), uids in groups.items()])
     for uid in wanted - set(got.files):
         got.missing.setdefault(uid, f"{node.address} did not send it")
     return got
 
 
-def _identifier(study: str, series: str, uids: list[str]) -> Dataset:
+def _identifier(studies: list[str], series: list[str], uids: list[str]) -> Dataset:
     return _query(
         "IMAGE",
-        StudyInstanceUID=study,
-        SeriesInstanceUID=series,
-        SOPInstanceUID=uids[0] if len(uids) == 1 else uids,
+        StudyInstanceUID=_one_or_list(studies),
+        SeriesInstanceUID=_one_or_list(series),
+        SOPInstanceUID=_one_or_list(uids),
     )
+
+
+def _write(event: Any, folder: Path) -> Path:
+    """An object received for a retrieve, into the retrieve's own private folder: it is read
+    and imported right after (the store's copy is the durable one), so no sync here."""
+    path = folder / file_name_for(event.request.AffectedSOPInstanceUID)
+    data = event.encoded_dataset(include_meta=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
 
 
 def _get(
     node: DicomNode,
-    groups: dict[tuple[str, str], list[str]],
+    requests: list[tuple[Dataset, list[str]]],
     on_store: Callable[[Any], int],
     got: Retrieved,
     calling_ae: str,
@@ -286,8 +356,8 @@ def _get(
         ext_neg=roles,
         handlers=[(evt.EVT_C_STORE, on_store)],
     ) as assoc:
-        for (study, series), uids in groups.items():
-            for status, _ in assoc.send_c_get(_identifier(study, series, uids), STUDY_ROOT_GET):
+        for identifier, uids in requests:
+            for status, _ in assoc.send_c_get(identifier, STUDY_ROOT_GET):
                 if cancel is not None and cancel.is_set():
                     got.cancelled = True
                     assoc.abort()
@@ -310,7 +380,7 @@ def _get(
 
 def _move(
     node: DicomNode,
-    groups: dict[tuple[str, str], list[str]],
+    requests: list[tuple[Dataset, list[str]]],
     on_store: Callable[[Any], int],
     got: Retrieved,
     calling_ae: str,
@@ -327,7 +397,9 @@ def _move(
         ae.add_supported_context(kind, list(ACCEPTED_SYNTAXES))
     try:
         server = ae.start_server(
-            (address, port), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
+            (address, port),
+            block=False,
+            evt_handlers=[(evt.EVT_C_STORE, on_store)],
         )
     except OSError as exc:
         raise NetError(
@@ -338,10 +410,8 @@ def _move(
         with associate(
             node, [build_context(STUDY_ROOT_MOVE)], calling_ae=calling_ae, timeout=timeout
         ) as assoc:
-            for (study, series), uids in groups.items():
-                for status, _ in assoc.send_c_move(
-                    _identifier(study, series, uids), calling_ae, STUDY_ROOT_MOVE
-                ):
+            for identifier, uids in requests:
+                for status, _ in assoc.send_c_move(identifier, calling_ae, STUDY_ROOT_MOVE):
                     if cancel is not None and cancel.is_set():
                         got.cancelled = True
                         assoc.abort()

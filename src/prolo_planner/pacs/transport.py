@@ -48,7 +48,7 @@ def _find_web(node: DicomWebNode, patient_id: str, timeout: float) -> list[Repor
     )
     found = []
     for row in rows:
-        if row.get("SOPClassUID") not in SR_CLASSES:
+        if row.get("SOPClassUID") not in ("", *SR_CLASSES):
             continue
         if row.get("PatientID") not in ("", patient_id):  # a node that ignored the key
             continue
