@@ -29,12 +29,14 @@ SESSION_FIELDS = (
 def plan_fields(plan: Plan) -> dict[str, Any]:
     """Everything docs/plan-format.md holds of a plan, except where its image files lie on this
     workstation (`ref.path`, the file's `sha256` and a video's missing UID: a pulled plan
-    refers to the files it retrieved). `ref.frame_count` stays: it is the image's."""
+    refers to the files it retrieved). `ref.frame_count` and `ref.name` stay: they are the
+    image's."""
     doc = plan_to_document(plan)
     for key in ("saved_at", "app_version"):
         doc.pop(key)
     for image in doc["plan"]["images"]:
-        image["ref"] = {"frame_count": image["ref"].get("frame_count", 1)}
+        ref = image["ref"]
+        image["ref"] = {"frame_count": ref.get("frame_count", 1), "name": ref.get("name", "")}
     return doc
 
 

@@ -11,7 +11,6 @@ objects (the association is aborted, nothing half-written is kept).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pynetdicom import AE, build_role, evt
 from pynetdicom.presentation import build_context
 
 from prolo_planner.net.association import NetError, associate, connection_lost
-from prolo_planner.net.inbound import file_name_for
+from prolo_planner.net.inbound import write_received
 from prolo_planner.net.nodes import DicomNode, RetrieveMethod
 from prolo_planner.net.query import retrieval_contexts
 from prolo_planner.net.sop_classes import (
@@ -269,7 +268,7 @@ def retrieve(
         if uid not in wanted:
             return 0xA900  # not asked for: not taken
         try:
-            path = _write(event, folder)
+            path = write_received(event, folder)
         except OSError as exc:
             with lock:
                 got.missing[uid] = f"could not be written here: {exc.strerror or exc}"
@@ -325,17 +324,6 @@ def _identifier(studies: list[str], series: list[str], uids: list[str]) -> Datas
         SeriesInstanceUID=_one_or_list(series),
         SOPInstanceUID=_one_or_list(uids),
     )
-
-
-def _write(event: Any, folder: Path) -> Path:
-    """An object received for a retrieve, into the retrieve's own private folder: it is read
-    and imported right after (the store's copy is the durable one), so no sync here."""
-    path = folder / file_name_for(event.request.AffectedSOPInstanceUID)
-    data = event.encoded_dataset(include_meta=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return path
 
 
 def _get(

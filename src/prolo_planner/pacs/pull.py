@@ -25,7 +25,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
+from prolo_planner.core.plan import ImagePlan, Plan
 from prolo_planner.export.foreign_report import (
     ForeignReport,
     ForeignReportError,
@@ -65,6 +65,7 @@ class PlanOnPacs:
     patient_name: str = ""
     birth_date: str = ""  # DICOM YYYYMMDD
     sex: str = ""
+    issuer: str = ""  # Issuer of Patient ID
 
     @property
     def label(self) -> str:
@@ -363,6 +364,7 @@ def _read_one(
         str(ds.get("PatientName", "")),
         str(ds.get("PatientBirthDate", "")),
         str(ds.get("PatientSex", "")),
+        str(ds.get("IssuerOfPatientID", "")),
     )
 
 
@@ -451,6 +453,7 @@ def _facts(plan: PlanOnPacs) -> store_images.FileFacts:
         patient_name=plan.patient_name or plan.found.patient_name,
         birth_date=plan.birth_date,
         sex=plan.sex,
+        issuer=plan.issuer,
     )
 
 
@@ -522,9 +525,10 @@ def _pull_images(
 
 
 def admit_image(repo: Repository, path: Path) -> DicomImport:
-    """Every image a pull brings enters the store here, through the store's DICOM import with
-    its patient check (matched by ID; another name or birth date is held back). The seam where
-    issue 10's one door for images will take over."""
+    """Every image a pull brings enters the store here, through the store's door for images
+    outside a session (Repository.import_dicom: filed under its patient by ID, another issuer,
+    name or birth date held back, core.identity's rule); the session version it belongs to is
+    filed after, only when all its images came in."""
     return repo.import_dicom(path)
 
 
@@ -534,12 +538,11 @@ def _plan_on(plan: PlanOnPacs, stored: dict) -> Plan:
     images: list[ImagePlan] = []
     for im in plan.record.plan.images:
         here = stored[by_image[im.id].sop_instance_uid]
-        ref = ImageRef(
+        ref = replace(
+            im.ref,
             path=str(here.library_path),
             sop_instance_uid=by_image[im.id].sop_instance_uid,
             sha256=here.sha256,
-            frame_count=im.ref.frame_count,
-            extra=im.ref.extra,
         )
         images.append(replace(im, ref=ref))
     return plan.record.plan.with_images(images)
