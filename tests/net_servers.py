@@ -326,6 +326,8 @@ class TokenGateway:
             check=True, capture_output=True, timeout=60,
         )  # fmt: skip
         gateway = self
+        #: What went wrong in a handler, for the test to show.
+        self.errors: list[str] = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:  # quiet
@@ -336,11 +338,21 @@ class TokenGateway:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", "Bearer")
                     self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
                     self.end_headers()
                     return
+                try:
+                    self._pass_on()
+                except Exception as exc:  # said to the client, not a silent hang-up
+                    gateway.errors.append(repr(exc))
+                    raise
+
+            def _pass_on(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                upstream = http.client.HTTPConnection("127.0.0.1", gateway.orthanc.http_port)
+                upstream = http.client.HTTPConnection(
+                    "127.0.0.1", gateway.orthanc.http_port, timeout=60
+                )
                 headers = {
                     k: v
                     for k, v in self.headers.items()
@@ -355,9 +367,12 @@ class TokenGateway:
                 data = answer.read()
                 self.send_response(answer.status)
                 for k, v in answer.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    hop = ("transfer-encoding", "connection", "content-length", "keep-alive")
+                    if k.lower() not in hop:
                         self.send_header(k, v)
                 self.send_header("Content-Length", str(len(data)))
+                # One request per connection, and said so: a client must not reuse it.
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
                 upstream.close()

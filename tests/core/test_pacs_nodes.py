@@ -112,7 +112,9 @@ def test_a_bearer_token_over_verified_tls(locked, tmp_path: Path) -> None:
             == 0
         )
     b = tmp_path / "b"
-    assert pull(b, "--url", gateway.url) == 0  # the node of that URL lends its credentials
+    assert pull(b, "--url", gateway.url) == 0, (
+        gateway.errors
+    )  # the node of that URL lends its credentials
     with Repository.open(a) as a_repo, Repository.open(b) as b_repo:
         assert course_of(b_repo) == course_of(a_repo)[:2]
     saved = json.loads(settings_path().read_text())

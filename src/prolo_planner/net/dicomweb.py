@@ -18,6 +18,8 @@ from dicomweb_client import DICOMwebClient
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from prolo_planner.net.association import NetError
 from prolo_planner.net.echo import EchoResult
@@ -47,6 +49,11 @@ def client(node: DicomWebNode, timeout: float = DEFAULT_TIMEOUT_S) -> DICOMwebCl
     """A dicomweb-client for the node: its authentication, TLS verification (the system's
     trusted certificates, or the node's CA bundle), and no proxy for a loopback address."""
     session = requests.Session()
+    # A server may close a kept-alive connection between two requests (an idle timeout): a
+    # GET on it is asked once more on a new connection. Nothing else is retried here.
+    once = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=frozenset({"GET"}))
+    session.mount("http://", HTTPAdapter(max_retries=once))
+    session.mount("https://", HTTPAdapter(max_retries=once))
     if node.auth is AuthKind.BASIC:
         session.auth = (node.username, node.password)
     elif node.auth is AuthKind.BEARER:
