@@ -203,7 +203,7 @@ def test_a_conflict_is_shown_and_resolved(qtbot, tmp_path: Path) -> None:
     qtbot.addWidget(timeline)
     timeline.show_patient(patient)
     assert timeline.in_conflict == {theirs.id: mine.id, mine.id: theirs.id}
-    state = timeline.table.item(timeline.row_of(mine.id), 7)
+    state = timeline.table.item(timeline.row_of(mine.id), timeline.column("State"))
     assert "CONFLICT with #" in state.text()
     assert state.foreground().color() == CONFLICT_COLOUR
     timeline.select_session(mine.id)
