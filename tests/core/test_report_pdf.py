@@ -107,6 +107,7 @@ def test_patient_session_pain_and_signature(report) -> None:
     flat = " ".join(pdf_text(path, layout=False).split())
     assert "Prolotherapy session report" in flat
     assert "DEMO, Alex" in flat and "DEMO-0001" in flat and "1971-05-20" in flat
+    assert "Sex other" in flat  # the file's PatientSex O, in words
     assert "Weight 70 kg" in flat  # the plan's weight, which its mg/kg checks used
     assert "Session #2, 2024-03-14: before 4, after 2 (this session)" in flat
     assert "Session #1, 2024-02-20: before 6, after 4" in flat
@@ -181,3 +182,16 @@ def test_a_deidentified_report_names_nobody(tmp_path: Path) -> None:
     for identifier in ("DEMO", "Alex", "DEMO-0001", "1971-05-20", "2024-03-14", "pepper"):
         assert identifier not in flat
     assert f"ANON-{header.pseudonym}" in flat and "De-identified for teaching" in flat
+
+
+def test_sex_codes_are_printed_as_words(tmp_path: Path) -> None:
+    """DICOM's O reads as "other" on the report, never as a bare letter."""
+    s = plan_on_samples()
+    path = tmp_path / "report.pdf"
+    with PlanImages.open(s.plan) as images:
+        header = ReportHeader.from_dataset(images.dataset(s.plan.images[0].id), s.plan.title)
+        header = dataclasses.replace(header, sex="O")
+        write_report(report_content(images, header), path)
+    flat = " ".join(pdf_text(path, layout=False).split())
+    assert "Sex other" in flat and "Sex O " not in flat
+    assert "· other" in header.patient_line

@@ -42,8 +42,17 @@ def test_patient_round_trip_and_validation(repo):
     assert repo.patient_by_mrn("H-001") == p
     with pytest.raises(InvalidValue, match="already in the store"):
         repo.create_patient("H-001", "OTHER^Person")
-    with pytest.raises(InvalidValue, match="birth date"):
+    # A date of the right shape that the calendar has not: the message says why, not the shape.
+    with pytest.raises(InvalidValue, match="'1960-02-30' is not a date: February 1960 has 29 days"):
         repo.create_patient("H-002", "X^Y", "1960-02-30")
+    with pytest.raises(InvalidValue, match="'19680230' is not a date: February 1968 has 29 days"):
+        repo.create_patient("H-002", "X^Y", "19680230")
+    with pytest.raises(InvalidValue, match="there is no month 13"):
+        repo.create_patient("H-002", "X^Y", "1970-13-01")
+    with pytest.raises(InvalidValue, match="April 2024 has 30 days"):
+        repo.create_patient("H-002", "X^Y", "2024-04-31")
+    with pytest.raises(InvalidValue, match="expected YYYY-MM-DD"):
+        repo.create_patient("H-002", "X^Y", "1970-2-3")
     with pytest.raises(InvalidValue, match="weight"):
         repo.create_patient("H-003", "X^Y", weight_kg=0)
     with pytest.raises(InvalidValue, match="name"):

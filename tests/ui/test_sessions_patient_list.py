@@ -110,5 +110,10 @@ def test_new_patient_with_a_bad_birth_date_says_what_is_wrong(qtbot, tmp_path):
     dialog.birth_date.setText("31/02/1970")
     assert dialog.add() is None
     assert "birth date" in dialog.problem.text() and "YYYY-MM-DD" in dialog.problem.text()
+    # The right shape, an impossible day: the message names the month's length, not the shape.
+    dialog.birth_date.setText("1968-02-30")
+    assert dialog.add() is None
+    assert "not a date: February 1968 has 29 days" in dialog.problem.text()
+    assert "YYYY-MM-DD" not in dialog.problem.text()
     assert repo.patient_by_mrn("A1") is None
     repo.close()

@@ -51,7 +51,7 @@ def _patient_line(p: Patient) -> str:
     if p.birth_date:
         bits.append(f"born {p.birth_date}")
     if p.sex:
-        bits.append(p.sex)
+        bits.append(p.sex_text)
     if p.weight_kg is not None:
         bits.append(f"{p.weight_kg:g} kg")
     return "  ".join(bits)

@@ -17,7 +17,7 @@ from prolo_planner.core.catalog import load_catalogs
 from prolo_planner.core.plan import Side
 from prolo_planner.export.deidentify import PseudonymKey, patient_identity
 from prolo_planner.export.deidentify_profile import DateHandling
-from prolo_planner.store.records import Patient, Session
+from prolo_planner.store.records import Patient, Session, sex_text
 
 
 def region_name(region_id: str) -> str:
@@ -168,7 +168,7 @@ class ReportHeader:
         if self.birth_date:
             bits.append(f"born {self.birth_date}")
         if self.sex:
-            bits.append(self.sex)
+            bits.append(sex_text(self.sex))
         if self.is_deidentified:
             bits.append("de-identified")
         return " · ".join(bits)

@@ -32,6 +32,7 @@ from prolo_planner.render import ensure_gui_app
 from prolo_planner.render.qimage import frame_to_qimage
 from prolo_planner.report.content import ReportContent
 from prolo_planner.report.sites import SiteRow
+from prolo_planner.store.records import sex_text
 
 TITLE = "Prolotherapy session report"
 FOOTER = "Planning report made with Prolo Planner: not for diagnosis"
@@ -191,7 +192,7 @@ def _title(page: _Page) -> None:
         ("Patient", h.patient_name or "(no name)"),
         ("Patient ID", h.patient_id or "(none)"),
         ("Born", h.birth_date or "-"),
-        ("Sex", h.sex or "-"),
+        ("Sex", sex_text(h.sex) or "-"),
         ("Weight", weight),
     ]
     session = "-" if h.session_id is None else f"#{h.session_id}, version {h.session_version}"

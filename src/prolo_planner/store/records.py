@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import getpass
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -79,6 +81,16 @@ class SessionLocked(ReadOnlySession):
 
 
 # -- rows ---------------------------------------------------------------------------------------
+#: DICOM Patient's Sex codes (PS3.3 C.7.1.1) in the words a report prints.
+SEX_WORDS = {"M": "male", "F": "female", "O": "other"}
+
+
+def sex_text(code: str) -> str:
+    """A DICOM sex code as a word ('O' is 'other'); anything unknown as it was written."""
+    code = (code or "").strip()
+    return SEX_WORDS.get(code.upper(), code)
+
+
 @dataclass(frozen=True, slots=True)
 class Patient:
     id: int
@@ -91,6 +103,11 @@ class Patient:
     weight_kg: float | None = None
     #: Issuer of Patient ID (DICOM 0010,0021): whose ID space `mrn` is in; "" when not known.
     issuer: str = ""
+
+    @property
+    def sex_text(self) -> str:
+        """'female', 'male', 'other', or '' when not recorded."""
+        return sex_text(self.sex)
 
     @property
     def display_name(self) -> str:
@@ -381,9 +398,29 @@ def iso_date(value: str) -> str:
     text = value.strip()
     if not text:
         return ""
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+    for fmt, pattern in (("%Y-%m-%d", _ISO_DAY), ("%Y%m%d", _DICOM_DAY)):
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
         try:
             return _dt.datetime.strptime(text, fmt).date().isoformat()
         except ValueError:
-            continue
+            raise InvalidValue(f"birth date: {value!r} {_no_such_day(*found.groups())}") from None
     raise InvalidValue(f"birth date: expected YYYY-MM-DD, got {value!r}")
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DICOM_DAY = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+def _no_such_day(year: str, month: str, day: str) -> str:
+    """Why a date of the right shape is not a date: 'is not a date: February 1968 has 29 days'."""
+    y, m, d = int(year), int(month), int(day)
+    if not 1 <= m <= 12:
+        return f"is not a date: there is no month {m}"
+    if y < 1:
+        return "is not a date: there is no year 0"
+    days = calendar.monthrange(y, m)[1]
+    if d < 1:
+        return "is not a date: days start at 1"
+    return f"is not a date: {calendar.month_name[m]} {y} has {days} days"
