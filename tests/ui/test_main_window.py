@@ -424,3 +424,14 @@ def test_close_image_and_next_image(qtbot, window, grab_png):
     assert window.metadata.plain_text() == ""
     assert "No image open" in window.metadata.findChild(QLabel, "metadata_hint").text()
     assert window.windowTitle() == "Prolo Planner"
+
+
+def test_details_name_each_fact_once(qtbot, window):
+    """A video names its codec in its own rows: Details shows one Codec row, the full one."""
+    clip = Path(__file__).resolve().parents[2] / "sample_images" / "lumbar_long_axis_clip.mp4"
+    window.open_paths([clip])
+    _wait_loaded(qtbot, window, 1)
+    details = window.metadata.plain_text()
+    labels = [line.split(":")[0].strip() for line in details.splitlines() if ":" in line]
+    assert labels.count("Codec") == 1, details
+    assert "MPEG-4" in next(line for line in details.splitlines() if "Codec" in line)

@@ -103,6 +103,8 @@ def describe_rows(
         image.append(("Transfer syntax", info.transfer_syntax_name or info.transfer_syntax_uid))
     if info.codec:
         image.append(("Codec", info.codec))
+    # A source's own rows say more (a video names its codec in full): one row per name.
+    image = [row for row in image if row[0] not in {label for label, _ in info.extra}]
     image += [(label, text) for label, text in info.extra]
 
     cal = [("In use", "\n".join(calibration.describe_lines()))]
