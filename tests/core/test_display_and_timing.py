@@ -35,6 +35,47 @@ def test_adjusted_clamps_width():
     assert s.width == DisplaySettings.MIN_WIDTH
 
 
+def _clipped(frame: np.ndarray, settings: DisplaySettings) -> float:
+    """The share of the image's tissue shown as pure black or pure white."""
+    shown = apply_display(frame, settings)
+    tissue = frame > 12  # the black surround of the fan is black whatever the window
+    return float(np.mean((shown[tissue] == 0) | (shown[tissue] == 255)))
+
+
+def test_a_120_pixel_right_drag_changes_the_image_without_washing_it_out():
+    """The issue's finding: a 120 px right-drag washed the image out (one grey level per px).
+    Now each direction visibly changes the picture but leaves the tissue in grey."""
+    from prolo_planner.imaging.open import open_image
+    from prolo_planner.resources import sample_images_dir
+
+    source = open_image(sample_images_dir() / "lumbar_long_axis_rgb.dcm")
+    frame = source.frame(0)[..., 0]
+    source.close()
+    tissue = frame > 12
+    drags = [(120, 0), (-120, 0), (0, 120), (0, -120)]
+    for dx, dy in drags:
+        after = DisplaySettings().dragged(dx, dy)
+        shown = apply_display(frame, after).astype(int)
+        change = np.abs(shown - frame.astype(int))[tissue].mean()
+        assert change > 3.0, (dx, dy, change)  # the clinician sees it work
+        assert _clipped(frame, after) < 0.10, (dx, dy, after)
+    # The old rule, one grey level per pixel, sent most of the tissue to black in one of them.
+    old = max(_clipped(frame, DisplaySettings().adjusted(dy, dx)) for dx, dy in drags)
+    assert old > 0.5
+
+
+def test_a_drag_is_relative_to_the_window():
+    """A narrow window is fine-tuned as easily as the full one: the same drag moves the level
+    by the same share of the window, and back again to where it began."""
+    narrow = DisplaySettings(level=100, width=40)
+    moved = narrow.dragged(0, 100)
+    assert moved.level == pytest.approx(100 + 100 * 0.001 * 40)
+    wide = DisplaySettings().dragged(0, 100)
+    assert wide.level == pytest.approx(127.5 + 100 * 0.001 * 255)
+    there_and_back = narrow.dragged(80, 0).dragged(-80, 0)
+    assert there_and_back.width == pytest.approx(narrow.width)
+
+
 def test_uniform_frame_timing():
     t = FrameTiming(10, frame_time_ms=40.0)
     assert t.start_ms(3) == pytest.approx(120.0)

@@ -297,10 +297,11 @@ def test_right_drag_changes_window_and_level_as_the_exports_do(view: ImageView, 
     view.display_changed.connect(seen.append)
     _drag(view, Qt.MouseButton.RightButton, QPointF(300, 200), QPointF(260, 170))
     # Left 40 px: narrower window (more contrast); up 30 px: lower level (brighter).
-    expected = DisplaySettings().adjusted(-30.0, -40.0)
+    expected = DisplaySettings().dragged(-40.0, -30.0)
     assert view.display == expected == seen[-1]
     assert len(seen) == 4  # live, at every move of the drag
-    assert (expected.level, expected.width) == (97.5, 215.0)
+    # 255 x exp(-40 x 0.0025) = 230.7; 127.5 - 30 x 0.001 x 255 = 119.85
+    assert (round(expected.level, 2), round(expected.width, 1)) == (119.85, 230.7)
     displayed = apply_display(frame, expected)
     assert not np.array_equal(displayed, frame)
     np.testing.assert_array_equal(view.displayed_frame(), displayed)
@@ -312,7 +313,7 @@ def test_right_drag_changes_window_and_level_as_the_exports_do(view: ImageView, 
     np.testing.assert_array_equal(
         shown[oy + 40 : oy + h - 40, ox + 40 : ox + w - 40], displayed[40:-40, 40:-40]
     )
-    assert "W 215  L 98" in view.overlay_lines()[-1]
+    assert "W 231  L 120" in view.overlay_lines()[-1]
     with qtbot.waitSignal(view.display_changed):
         view.reset_view()
     assert view.display.is_identity and view.is_fitting

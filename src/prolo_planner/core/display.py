@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,20 @@ class DisplaySettings:
     @property
     def is_identity(self) -> bool:
         return self.level == 127.5 and self.width == 255.0
+
+    #: A right drag's sensitivity. Across: the window narrows or widens by this factor per
+    #: screen pixel (about 2x over 280 px). Down: the level moves by this share of the
+    #: window's width per pixel (a tenth of it over 100 px). Relative to the window, so a
+    #: narrow window is fine-tuned as easily as the full one, and 120 px of drag never washes
+    #: the image out (it did at one grey level per pixel).
+    WIDTH_GAIN_PER_PX = 0.0025
+    LEVEL_SHARE_PER_PX = 0.001
+
+    def dragged(self, dx_px: float, dy_px: float) -> DisplaySettings:
+        """The window after a right drag of (dx, dy) screen pixels from these settings:
+        right widens it (less contrast), down raises the level (darker), as in PACS viewers."""
+        width = self.width * math.exp(dx_px * self.WIDTH_GAIN_PER_PX)
+        return self.adjusted(dy_px * self.LEVEL_SHARE_PER_PX * self.width, width - self.width)
 
     def adjusted(self, d_level: float, d_width: float) -> DisplaySettings:
         width = min(max(self.width + d_width, self.MIN_WIDTH), self.MAX_WIDTH)

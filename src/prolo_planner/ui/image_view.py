@@ -45,8 +45,6 @@ ZOOM_MAX = 40.0
 ZOOM_STEP = 1.25
 #: Above this zoom pixels are drawn as squares (nearest neighbour) so they can be inspected.
 NEAREST_ABOVE_ZOOM = 2.0
-#: Grey levels of window/level change per screen pixel of right-button drag.
-WINDOW_PER_PX = 1.0
 #: Margin of scene around the image, so the view can centre any image point whatever the zoom.
 SCENE_MARGIN = 100_000.0
 BACKGROUND = QColor(18, 18, 20)
@@ -385,9 +383,7 @@ class ImageView(QGraphicsView):
         elif self._drag_button == Qt.MouseButton.RightButton:
             delta = pos - self._drag_start
             self._right_moved |= max(abs(delta.x()), abs(delta.y())) > RIGHT_CLICK_SLOP
-            self.set_display(
-                self._drag_display.adjusted(delta.y() * WINDOW_PER_PX, delta.x() * WINDOW_PER_PX)
-            )
+            self.set_display(self._drag_display.dragged(delta.x(), delta.y()))
         if self._tool is not None and self._size is not None:
             dragging = self._tool_down and bool(event.buttons() & Qt.MouseButton.LeftButton)
             self._tool.move(self._image_point(pos), dragging, event.modifiers())
