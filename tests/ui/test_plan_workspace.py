@@ -277,3 +277,22 @@ def test_the_checklist_arms_the_target_tool_with_a_name(qtbot, window) -> None:
     assert names == [lumbar.targets[4].name, lumbar.targets[0].name]
     assert [placed for _, placed in checklist.rows()][:5] == [True, False, False, False, True]
     assert window.plan.plan.image(image_id).region == "lumbar_spine"
+
+
+def test_a_new_image_takes_the_region_its_file_names(qtbot, window) -> None:
+    """The issue's finding: in a lumbar plan every new target got a lumbar name, even on a hip
+    image. Each image now takes the region its file names (DICOM Body Part Examined HIP; the
+    frame grab's name), and the target tool names that region's first target."""
+    open_images(qtbot, window, LUMBAR)
+    lumbar_id = window.current_image_id()
+    assert window.plan.plan.image(lumbar_id).region == "lumbar_spine"  # BodyPartExamined LSPINE
+    open_images(qtbot, window, HIP_CINE, HIP_GRAB)
+    regions = [im.region for im in window.plan.plan.images]
+    assert regions == ["lumbar_spine", "hip", "hip"]
+    window.show_image(1)
+    fit_1to1(window)
+    assert window.tool_bar.region.id == "hip"
+    window.tool_bar.activate("target")
+    click(qtbot, window, 300, 250)
+    (target,) = window.plan.plan.targets()
+    assert target.name == window.catalogs.region("hip").targets[0].name == "iliofemoral ligament"

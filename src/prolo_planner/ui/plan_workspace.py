@@ -23,6 +23,8 @@ from prolo_planner.core.document import Change, ChangeKind
 from prolo_planner.core.edits import AddImage, Compound, Edit, ReplaceImage
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
+from prolo_planner.core.region_guess import guess_region
+from prolo_planner.imaging.anatomy import anatomy_evidence
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
@@ -225,7 +227,7 @@ class PlanWorkspace(QObject):
                     sop_instance_uid=info.sop_instance_uid,
                     frame_count=max(1, info.frame_count),
                 ),
-                region=self._likely_region(),
+                region=self._likely_region(source),
             )
             self.link(image.id, source)
             edits.append(AddImage(image))
@@ -286,8 +288,12 @@ class PlanWorkspace(QObject):
             opened.append(source)
         return opened, problems
 
-    def _likely_region(self) -> str:
-        """A new image of a session most often shows the region of the images before it."""
+    def _likely_region(self, source: ImageSource) -> str:
+        """The region the file says it shows (its body part, descriptions, name); else, as a
+        new image of a session most often shows, the region of the images before it."""
+        told = guess_region(anatomy_evidence(source), self.catalogs)
+        if told:
+            return told
         regions = [im.region for im in self.controller.plan.images if im.region]
         return regions[-1] if regions else ""
 

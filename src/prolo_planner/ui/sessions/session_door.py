@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from prolo_planner.core.catalog import load_catalogs
 from prolo_planner.core.edits import AddImage, Compound
 from prolo_planner.core.plan import ImagePlan
+from prolo_planner.core.region_guess import guess_region
+from prolo_planner.imaging.anatomy import file_anatomy_evidence
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.store.records import (
     Admission,
@@ -247,6 +250,7 @@ def add_to_plan(
     clinician knows it (`names`: sha256 -> name, else the store's); their new ids."""
     names = names or {}
     have = {im.ref.sha256 for im in controller.plan.images if im.ref.sha256}
+    catalogs = load_catalogs()
     new: list[ImagePlan] = []
     for image in images:
         if image.sha256 in have:
@@ -255,7 +259,12 @@ def add_to_plan(
         ref = repo.image_ref(image)
         if names.get(image.sha256):
             ref = replace(ref, name=names[image.sha256])
-        new.append(ImagePlan(ref, region=session.region, side=session.side))
+        # The file's own body part first: a hip image in a lumbar session is named as a hip.
+        evidence = file_anatomy_evidence(
+            image.library_path, names.get(image.sha256) or image.original_path
+        )
+        region = guess_region(evidence, catalogs) or session.region
+        new.append(ImagePlan(ref, region=region, side=session.side))
     if not new:
         return ()
     n = len(new)
