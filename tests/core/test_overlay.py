@@ -11,10 +11,18 @@ import pytest
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.geometry import Point
 from prolo_planner.core.image_calibration import ImageFacts, calibration_in_force
+from prolo_planner.core.label_placement import (
+    BESIDE_GAP,
+    LabelSpace,
+    drawn_box,
+    overlaps,
+    point_box_distance,
+)
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.measure import measure_plan, target_depth
 from prolo_planner.core.overlay import (
     ALL_KINDS,
+    MARKER_ARMS,
     annotation_points,
     ellipse_handles,
     overlay_for,
@@ -129,7 +137,10 @@ def test_a_target_is_a_marker_with_its_name_and_depth(image, calibration) -> Non
     depth = target_depth(t.position, in_force(calibration, image))
     assert texts(drawn, t.id) == [f"L4-L5 interspinous · {depth.value:.1f} mm deep"]
     (label,) = of(drawn, t.id, Label)
-    assert label.anchor == t.position and label.placement is Placement.RIGHT
+    # Right of the marker (its circle, its crosshair's arms, a gap), by its site number.
+    assert label.placement is Placement.RIGHT and label.leader is None
+    assert label.anchor == Point(300 + STYLE.target_radius + MARKER_ARMS + BESIDE_GAP, 250)
+    assert label.key == "1"
     assert label.box == STYLE.label_box  # a dark box: readable on bright and dark pixels
 
 
@@ -154,9 +165,18 @@ def test_neighbouring_targets_keep_their_labels_apart(image, calibration) -> Non
     right = Target(image.id, Point(420, 245), name="L5-S1")
     edge = Target(image.id, Point(600, 300), name="far right")
     drawn = draw(Plan((image,), (left, right, edge)), image, calibration, image_size=(640, 480))
-    assert of(drawn, left.id, Label)[0].placement is Placement.LEFT  # the right one is in the way
-    assert of(drawn, right.id, Label)[0].placement is Placement.RIGHT
+    space = LabelSpace(image_size=(640, 480))
+    boxes = {t.id: drawn_box(of(drawn, t.id, Label)[0], space) for t in (left, right, edge)}
+    # Right of the left target is the right one's marker: its long label goes elsewhere, and
+    # no label covers a marker or another label.
+    assert of(drawn, left.id, Label)[0].placement is not Placement.RIGHT
     assert of(drawn, edge.id, Label)[0].placement is Placement.LEFT  # the image ends there
+    reach = STYLE.target_radius + MARKER_ARMS
+    for t in (left, right, edge):
+        for box in boxes.values():
+            assert point_box_distance(t.position, box) >= reach
+    assert not overlaps(boxes[left.id], boxes[right.id])
+    assert all(b[0] >= 0 and b[2] <= 640 for b in boxes.values())
 
 
 def test_a_needle_path_runs_to_its_target_with_length_and_angle(image, calibration) -> None:
@@ -243,7 +263,10 @@ def test_a_zone_margin_is_grown_by_its_millimetres(image, calibration) -> None:
     assert margin.grow_y == pytest.approx(4.0 / calibration.regions[0].mm_per_px_y)
     assert margin.pen.dash is Dash.DASHED and margin.points == z.points
     (label,) = of(drawn, z.id, Label)
-    assert label.text == "L5 root" and label.anchor.y == pytest.approx(200 - margin.grow_y)
+    # Above the zone grown by its margin: its box's bottom a gap above the margin's top.
+    assert label.text == "L5 root" and label.placement is Placement.ABOVE
+    assert label.anchor.y == pytest.approx(200 - margin.grow_y - BESIDE_GAP)
+    assert label.key == "A"  # the image's first lettered item, as the legend lists it
 
 
 def test_no_margin_is_drawn_without_millimetres(image) -> None:
@@ -274,7 +297,7 @@ def test_an_angle_has_its_rays_arc_and_degrees(image, calibration) -> None:
     assert of(drawn, a.id, Arc)[0].vertex == Point(200, 300)
     (label,) = of(drawn, a.id, Label)
     assert label.text == "45°"
-    assert label.offset[0] < 0  # outside the opening, which faces right
+    assert drawn_box(label, LabelSpace())[2] < 200  # outside the opening, which faces right
 
 
 def test_a_text_note_has_its_arrow_and_text(image, calibration) -> None:

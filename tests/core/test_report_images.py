@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtGui import QTransform
 
 from prolo_planner.core.calibration import Calibration
+from prolo_planner.core.overlay_primitives import Label
 from prolo_planner.core.plan import Target
 from prolo_planner.render import overlay_device_bounds, render_annotated_frame
 from prolo_planner.report.header import ReportHeader
@@ -92,17 +93,29 @@ def test_banner_and_legend_lie_beside_the_frame_not_over_it(samples) -> None:
     np.testing.assert_array_equal(out.pixels[y : y + h, x : x + w], plain)
     banner, legend = out.pixels[:y], out.pixels[y + h :]
     assert banner.std() > 10 and legend.std() > 10  # text in both strips
-    items = legend_items(images, key, images.primitives(key))
+    drawn = images.primitives(key)
+    items = legend_items(images, key, drawn)
     texts = [i.text for i in items]
-    # The two placed targets of the still, then its two zones; the unplaced one is not drawn.
-    assert texts[0].startswith("1. L4-L5 supraspinous ligament: ")
-    depth = s.measurements.target_depths[s.plan.targets()[0].id]
+    # The two placed targets of the still by site number, then its two zones, its caliper,
+    # angle and note by letter (the keys their labels carry on the image); the unplaced
+    # target is not drawn.
+    assert [i.key for i in items] == ["1", "2", "A", "B", "C", "D", "E"]
+    labels = {p.annotation_id: p for p in drawn if isinstance(p, Label)}
+    first = s.plan.targets()[0]
+    assert labels[first.id].key == "1" and items[0].colour == labels[first.id].colour
+    assert texts[0].startswith("L4-L5 supraspinous ligament: ")
+    depth = s.measurements.target_depths[first.id]
     assert f"{depth.value:.1f} mm deep" in texts[0]
-    assert texts[1].startswith("2. L3 spinous tip") and texts[1].endswith("(injected)")
-    assert [t.split(",")[0] for t in texts[2:]] == [
+    assert texts[1].startswith("L3 spinous tip") and texts[1].endswith("(injected)")
+    assert [t.split(",")[0] for t in texts[2:4]] == [
         "Avoid: spinal canal (spinal canal or dura)",
         "Avoid: segmental artery (artery)",
     ]
+    caliper = next(a for a in s.plan.annotations if type(a).__name__ == "Caliper")
+    measured = s.measurements.calipers[caliper.id]
+    assert texts[4] == f"Caliper {caliper.label}: {measured.value:.1f} mm"
+    assert texts[5].startswith("Angle ") and texts[5].endswith("°")
+    assert texts[6].startswith("Note: ")
     # A legend row is about as tall as the text: the strip grows with the items.
     assert legend.shape[0] > 4 * 15
 

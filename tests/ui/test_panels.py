@@ -113,13 +113,15 @@ def test_the_list_groups_by_kind_with_each_key_value(desk: Desk) -> None:
     ]
     geometry = desk.workspace.controller.measurements.path(path.id)
     depth = geometry.depth.value
+    # Each by the key its label carries on the image: the site's number (its path shares
+    # it), then letters in plan order.
     assert desk.listing.rows() == [
-        ("L4-L5 interspinous ligament", f"{depth:.1f} mm deep"),
-        ("to L4-L5 interspinous ligament",
+        ("1  L4-L5 interspinous ligament", f"{depth:.1f} mm deep"),
+        ("1  to L4-L5 interspinous ligament",
          f"{geometry.length.value:.1f} mm · {geometry.angle_deg.value:.0f}°"),
-        ("dura", "margin 5 mm"),
-        ("skin to lamina", f"{100 * desk.mm_per_px:.1f} mm"),
-        ("check the lamina", ""),
+        ("A  dura", "margin 5 mm"),
+        ("B  skin to lamina", f"{100 * desk.mm_per_px:.1f} mm"),
+        ("C  check the lamina", ""),
     ]  # fmt: skip
     # The path passes within the dura's margin: both carry the warning's amber; the target,
     # with nothing to warn of, a ring of its own green.
@@ -147,7 +149,7 @@ def test_double_click_asks_for_the_annotations_frame(desk: Desk) -> None:
     for target in (on_frame, everywhere):
         desk.listing.tree.itemDoubleClicked.emit(desk.listing.item(target.id), 0)
     assert seeks == [7]
-    assert desk.listing.rows()[0][0] == "ligament  (frame 8)"
+    assert desk.listing.rows()[0][0] == "1  ligament  (frame 8)"
 
 
 # -- the property editor ------------------------------------------------------------------------

@@ -3,20 +3,33 @@
 The screen and the exports both paint this list (render/), so what is exported is what was
 seen. It is ordered as it is painted: every annotation's body by layer (zones at the bottom),
 then every label, so no line crosses a label, then the target markers, so no label hides
-where a needle goes, then the handles of the selection.
+where a needle goes, then the handles of the selection. Where each label goes is decided for
+all of them together by core/label_placement.py, with the keys of core/legend.py.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prolo_planner.core.calibration import CalibratedRegion, Calibration
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.label_placement import (
+    AlongSegment,
+    AroundBox,
+    AtPoint,
+    AtSpot,
+    AtVertex,
+    LabelRequest,
+    LabelSpace,
+    Obstacles,
+    place_labels,
+)
+from prolo_planner.core.legend import legend_keys
 from prolo_planner.core.measure import Measurement, PlanMeasurements, Units
-from prolo_planner.core.overlay_labels import LabelRoom, side_offset
 from prolo_planner.core.overlay_primitives import (
     Arc,
     Arrow,
@@ -24,12 +37,10 @@ from prolo_planner.core.overlay_primitives import (
     Dash,
     Ellipse,
     Handle,
-    Label,
     Line,
     MarginOutline,
     OverlayStyle,
     Pen,
-    Placement,
     Polygon,
     Polyline,
     Primitive,
@@ -69,11 +80,19 @@ LAYER: dict[AnnotationKind, int] = {
     AnnotationKind.TARGET: 4,
 }
 SKIN_LINE_LAYER = 1
-_LABEL_PRIORITY = {
-    AnnotationKind.AVOID_ZONE: 0,
+#: Whose label is placed first: the clinician's own notes keep their spot, then the targets,
+#: the zones to avoid, the needle paths, the measurements, and the skin line's.
+LABEL_RANK: dict[AnnotationKind, int] = {
+    AnnotationKind.TEXT: 0,
     AnnotationKind.TARGET: 1,
-    AnnotationKind.NEEDLE_PATH: 2,
+    AnnotationKind.AVOID_ZONE: 2,
+    AnnotationKind.NEEDLE_PATH: 3,
+    AnnotationKind.CALIPER: 4,
+    AnnotationKind.ANGLE: 4,
 }
+SKIN_LABEL_RANK = 5
+#: Screen pixels a marker's crosshair reaches beyond its circle, halo included.
+MARKER_ARMS = 6.5
 
 
 # -- text -------------------------------------------------------------------------------------
@@ -123,7 +142,7 @@ class _Parts:
 
     layer: tuple[int, int]  # the kind's layer, then the plan's order
     body: list[Primitive] = field(default_factory=list)
-    labels: list[Primitive] = field(default_factory=list)
+    labels: list[LabelRequest] = field(default_factory=list)
     marks: list[Primitive] = field(default_factory=list)
     handles: list[Primitive] = field(default_factory=list)
 
@@ -136,7 +155,7 @@ class _Context:
     warnings: tuple[SafetyWarning, ...]
     style: OverlayStyle
     selected: frozenset[str]
-    room: LabelRoom
+    keys: dict[str, str]
     image_size: tuple[int, int] | None = None
 
     def severity(self, annotation_id: str) -> Severity | None:
@@ -154,16 +173,19 @@ class _Context:
         return base + (self.style.selected_boost if annotation_id in self.selected else 0.0)
 
     def label(
-        self, text: str, anchor: Point, colour: Colour, annotation_id: str, **kw: Any
-    ) -> Label:
+        self, text: str, anchor: Any, colour: Colour, annotation_id: str, rank: int, **kw: Any
+    ) -> LabelRequest:
         style = self.style
-        return Label(
+        return LabelRequest(
+            annotation_id=annotation_id,
             text=text,
             anchor=anchor,
             colour=colour,
-            box=kw.pop("box", style.label_box),
             size=kw.pop("size", style.label_size),
-            annotation_id=annotation_id,
+            rank=rank,
+            # A prior session's ghost carries no key: its numbers are not today's legend's.
+            key="" if style.ghost else self.keys.get(annotation_id, ""),
+            box=kw.pop("box", style.label_box),
             **kw,
         )
 
@@ -177,16 +199,17 @@ def _target(t: Target, ctx: _Context, parts: _Parts) -> None:
     style = ctx.style
     skipped = t.status is SiteStatus.SKIPPED
     colour = style.skipped if skipped else ctx.colour(t.id, style.target)
+    radius = style.target_radius + (1.0 if t.id in ctx.selected else 0.0)
     parts.marks.append(
         TargetMarker(
             centre=t.position,
             colour=colour,
             status=t.status,
-            radius=style.target_radius + (1.0 if t.id in ctx.selected else 0.0),
+            radius=radius,
             annotation_id=t.id,
         )
     )
-    text = target_title(t)
+    text = style.name_prefix + target_title(t)
     depth = ctx.measurements.target_depths.get(t.id)
     missing = ctx.measurements.no_depth.get(t.id)
     if depth is not None:
@@ -197,10 +220,15 @@ def _target(t: Target, ctx: _Context, parts: _Parts) -> None:
         text += " (skipped)"
     elif t.status is SiteStatus.INJECTED:
         text += " ✓"
-    gap = style.target_radius + 7.0
-    _, placement, offset = ctx.room.beside_target(t.position, t.id, text, gap)
+    if style.ghost:  # a prior session's site: its name only, small
+        text, size = style.name_prefix + target_title(t), style.small_label_size
+    else:
+        size = style.label_size
+    anchor = AtPoint(t.position, radius + MARKER_ARMS)
     parts.labels.append(
-        ctx.label(text, t.position, colour, t.id, offset=offset, placement=placement)
+        ctx.label(
+            text, anchor, colour, t.id, LABEL_RANK[AnnotationKind.TARGET], badge=True, size=size
+        )
     )
     if t.id in ctx.selected:
         parts.handles.append(ctx.handle(t.position, "position", t.id))
@@ -231,7 +259,7 @@ def _path(p: NeedlePath, ctx: _Context, parts: _Parts) -> None:
             Line(a=p.entry, b=end, pen=pen, annotation_id=p.id, role=Role.NEEDLE_PATH)
         )
     geometry = ctx.measurements.path(p.id)
-    if geometry is not None:
+    if geometry is not None and not style.ghost:
         text = measurement_text(geometry.length)
         if geometry.angle_deg is not None:
             text += f" · {measurement_text(geometry.angle_deg)}"
@@ -242,19 +270,9 @@ def _path(p: NeedlePath, ctx: _Context, parts: _Parts) -> None:
                 text += "\n" + line
         # Beside the middle of the line's part in the image on its right, else on its left,
         # else further along.
-        start = border or p.entry
-        offset, placement = side_offset(start, end, 10.0)
-        mirrored = {Placement.RIGHT: Placement.LEFT, Placement.ABOVE: Placement.BELOW}
-        other_side = (mirrored.get(placement, Placement.ABOVE), (-offset[0], -offset[1]))
-        choices = tuple(
-            (Point(start.x + (end.x - start.x) * k, start.y + (end.y - start.y) * k), *side)
-            for k in (0.5, 0.35, 0.65, 0.2, 0.8)
-            for side in ((placement, offset), other_side)
-        )
-        middle, placement, offset = ctx.room.fit(p.id, text, choices)
-        parts.labels.append(
-            ctx.label(text, middle, colour, p.id, offset=offset, placement=placement)
-        )
+        anchor = AlongSegment(border or p.entry, end)
+        rank = LABEL_RANK[AnnotationKind.NEEDLE_PATH]
+        parts.labels.append(ctx.label(text, anchor, colour, p.id, rank, badge=True))
     if p.id in ctx.selected:
         parts.handles.append(ctx.handle(p.entry, "entry", p.id))
 
@@ -355,20 +373,18 @@ def _zone(z: AvoidZone, ctx: _Context, parts: _Parts) -> None:
                 annotation_id=z.id,
             )
         )
-    xs = [p.x for p in z.points]
-    top = min(p.y for p in z.points) - (grow[1] if grow else 0.0)
-    anchor = Point((min(xs) + max(xs)) / 2, top)
-    label = ctx.label(
-        zone_title(z),
-        anchor,
-        colour,
-        z.id,
-        placement=Placement.ABOVE,
-        offset=(0.0, -3.0),
-        size=style.small_label_size,
-    )
-    parts.labels.append(label)
-    ctx.room.take(label.text, label.size, (label.anchor, label.placement, label.offset))
+    if not style.ghost:
+        parts.labels.append(
+            ctx.label(
+                zone_title(z),
+                AroundBox(_zone_box(z, ctx.calibration)),
+                colour,
+                z.id,
+                LABEL_RANK[AnnotationKind.AVOID_ZONE],
+                badge=True,
+                size=style.small_label_size,
+            )
+        )
     if z.id in ctx.selected:
         if z.shape is ZoneShape.ELLIPSE:
             handles = ellipse_handles(*z.points)
@@ -409,11 +425,8 @@ def _caliper(c: Caliper, ctx: _Context, parts: _Parts) -> None:
         text = measurement_text(m)
         if c.label:
             text = f"{c.label} {text}"
-        middle = Point((c.a.x + c.b.x) / 2, (c.a.y + c.b.y) / 2)
-        offset, placement = side_offset(c.a, c.b, 9.0)
-        parts.labels.append(
-            ctx.label(text, middle, colour, c.id, offset=offset, placement=placement)
-        )
+        rank = LABEL_RANK[AnnotationKind.CALIPER]
+        parts.labels.append(ctx.label(text, AlongSegment(c.a, c.b), colour, c.id, rank))
     if c.id in ctx.selected:
         parts.handles += [ctx.handle(c.a, "a", c.id), ctx.handle(c.b, "b", c.id)]
 
@@ -449,16 +462,8 @@ def _angle(a: AngleMeasurement, ctx: _Context, parts: _Parts) -> None:
         norm = math.hypot(bx, by)
         bx, by = (-bx / norm, -by / norm) if norm > 1e-9 else (-uy, ux)
         text = measurement_text(m) if not a.label else f"{a.label} {measurement_text(m)}"
-        parts.labels.append(
-            ctx.label(
-                text,
-                a.vertex,
-                colour,
-                a.id,
-                offset=(bx * 16.0, by * 16.0),
-                placement=Placement.CENTRE,
-            )
-        )
+        anchor = AtVertex(a.vertex, (bx, by), ARC_RADIUS)
+        parts.labels.append(ctx.label(text, anchor, colour, a.id, LABEL_RANK[AnnotationKind.ANGLE]))
     if a.id in ctx.selected:
         parts.handles += [
             ctx.handle(a.a, "a", a.id),
@@ -482,7 +487,7 @@ def _text(t: TextNote, ctx: _Context, parts: _Parts) -> None:
             Arrow(tail=t.text_at, tip=t.arrow_to, pen=pen, annotation_id=t.id, role=Role.TEXT_ARROW)
         )
     parts.labels.append(
-        ctx.label(t.text or " ", t.text_at, colour, t.id, placement=Placement.CENTRE)
+        ctx.label(t.text or " ", AtSpot(t.text_at), colour, t.id, LABEL_RANK[AnnotationKind.TEXT])
     )
     if t.id in ctx.selected:
         parts.handles += [
@@ -514,18 +519,20 @@ def _skin_line(plan: Plan, image_id: str, ctx: _Context) -> _Parts | None:
     parts.body.append(
         Line(a=skin[0], b=skin[1], pen=pen, annotation_id=image_id, role=Role.SKIN_LINE)
     )
-    left = min(skin, key=lambda p: p.x)
-    parts.labels.append(
-        ctx.label(
-            "skin",
-            left,
-            style.skin_line,
-            image_id,
-            placement=Placement.ABOVE,
-            offset=(14.0, -4.0),
-            size=style.small_label_size,
+    # Near its left end, out of the way of the entry points in the middle.
+    left, right = sorted(skin, key=lambda p: p.x)
+    near_left = Point(left.x + (right.x - left.x) * 0.2, left.y + (right.y - left.y) * 0.2)
+    if not style.ghost:
+        parts.labels.append(
+            ctx.label(
+                "skin",
+                AlongSegment(left, near_left),
+                style.skin_line,
+                image_id,
+                SKIN_LABEL_RANK,
+                size=style.small_label_size,
+            )
         )
-    )
     if image_id in ctx.selected:
         parts.handles += [
             ctx.handle(skin[0], "skin.0", image_id),
@@ -551,17 +558,23 @@ def overlay_for(
     selected_ids: Iterable[str] = (),
     only_ids: Collection[str] | None = None,
     image_size: tuple[int, int] | None = None,
+    labels: LabelSpace | None = None,
 ) -> tuple[Primitive, ...]:
     """The display list of one image on one frame (None: all frames), in paint order.
 
     `measurements` and `warnings` are those of the whole plan (measure_plan, check_plan);
     `selected_ids` get handles (the skin line's id is its image's id); `only_ids` keeps the
     list to some annotations (a preview while drawing); `image_size` (columns, rows) keeps
-    target labels inside the image.
+    labels inside the image; `labels` says how large labels are drawn and what they must keep
+    clear of (the scale bar, burned-in text): the renderer's font metrics at the zoom or the
+    export's scale.
     """
     style = style or OverlayStyle()
     if style.ghost:
         selected_ids = ()
+    space = labels or LabelSpace(image_size=image_size)
+    if space.image_size is None and image_size is not None:
+        space = replace(space, image_size=image_size)
     found = tuple(w for w in warnings if w.code not in style.uncoloured)
     order = {a.id: i for i, a in enumerate(plan.annotations)}
     shown = [
@@ -569,37 +582,56 @@ def overlay_for(
         for a in plan.annotations
         if a.image_id == image_id and shown_on(a, frame) and kind_of(a) in visible_kinds
     ]
-    targets = tuple(
-        (a.id, a.position) for a in shown if isinstance(a, Target) and a.position is not None
-    )
-    zone_boxes = tuple(
-        _zone_box(a, calibration) for a in shown if isinstance(a, AvoidZone) and a.points
-    )
-    room = LabelRoom(style.label_size, style.target_radius + 6.0, targets, image_size, zone_boxes)
+    keys = legend_keys(plan, image_id)
     ctx = _Context(
-        plan, calibration, measurements, found, style, frozenset(selected_ids), room, image_size
+        plan, calibration, measurements, found, style, frozenset(selected_ids), keys, image_size
     )
     groups: list[_Parts] = []
     if style.show_skin_line and (only_ids is None or image_id in only_ids):
         skin = _skin_line(plan, image_id, ctx)
         if skin is not None:
             groups.append(skin)
-    # Built in order of whose label matters most (zones' labels do not move, targets' come
-    # next), painted in layers, in plan order within a layer.
-    for a in sorted(shown, key=lambda a: _LABEL_PRIORITY.get(kind_of(a), 3)):
+    for a in shown:
         if only_ids is not None and a.id not in only_ids:
             continue
         parts = _Parts((LAYER[kind_of(a)], order[a.id]))
         _BUILDERS[type(a)](a, ctx, parts)
         groups.append(parts)
     groups.sort(key=lambda g: g.layer)
+    requests = [r for g in groups for r in g.labels]
+    placed = place_labels(requests, _obstacles(groups, calibration, shown), space)
     out: list[Primitive] = [p for g in groups for p in g.body]
-    out += [p for g in groups for p in g.labels]
+    out += [pl.label for pl in placed if pl.label is not None]
     out += [p for g in groups for p in g.marks]
     out += [p for g in groups for p in g.handles]
     if style.ghost:
         return tuple(ghosted(p, style) for p in out)
     return tuple(out)
+
+
+def _obstacles(
+    groups: list[_Parts], calibration: Calibration, shown: list[Annotation]
+) -> Obstacles:
+    """What the labels keep clear of: the markers always; the lines and zones if they can."""
+    markers = tuple(
+        (m.annotation_id, m.centre, m.radius + MARKER_ARMS)
+        for g in groups
+        for m in g.marks
+        if isinstance(m, TargetMarker)
+    )
+    lines: list[tuple[str, Point, Point]] = []
+    for g in groups:
+        for p in g.body:
+            if isinstance(p, Line):
+                lines.append((p.annotation_id, p.a, p.b))
+            elif isinstance(p, Polyline) and p.role is not Role.ZONE:
+                lines += [(p.annotation_id, a, b) for a, b in itertools.pairwise(p.points)]
+            elif isinstance(p, Arrow):
+                lines.append((p.annotation_id, p.tail, p.tip))
+    zones = tuple(
+        (a.id, _zone_box(a, calibration)) for a in shown if isinstance(a, AvoidZone) and a.points
+    )
+    return Obstacles(markers, tuple(lines), zones)
 
 
 # -- where an annotation lies -----------------------------------------------------------------

@@ -165,6 +165,11 @@ class Arc:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Label:
+    """Text in a box. `key` (a site's number, a zone's letter: what the legend lists) is drawn
+    first, in a badge of the label's colour; a label that fits nowhere whole is its key alone.
+    A label moved away from what it names draws a leader line from `leader` (image pixels),
+    starting `leader_gap` screen pixels out (clear of a marker)."""
+
     text: str  # lines split at "\n"
     anchor: Point
     colour: Colour
@@ -172,6 +177,9 @@ class Label:
     placement: Placement = Placement.RIGHT
     box: Colour | None = None
     size: float = 13.0  # screen pixels
+    key: str = ""
+    leader: Point | None = None
+    leader_gap: float = 0.0
     annotation_id: str
     role: Role = Role.LABEL
 
@@ -243,6 +251,8 @@ class OverlayStyle:
     show_skin_line: bool = True
     ghost: bool = False
     ghost_alpha: float = 0.45
+    #: Before every target's name: "prior: " on a prior session's ghost.
+    name_prefix: str = ""
     #: Warnings that do not colour the items they name. "No millimetres" is shown by the ⚠
     #: after the pixel value, and "no patient weight" concerns the session, not a site: on an
     #: uncalibrated image, or before the weight is typed, they would paint everything amber

@@ -40,12 +40,22 @@ from prolo_planner.core.overlay_primitives import (
     TargetMarker,
 )
 from prolo_planner.core.plan import SiteStatus, ZoneShape
-from prolo_planner.render.shapes import grown_outline, label_rect, label_shape, zone_path
+from prolo_planner.render.shapes import (
+    grown_outline,
+    label_rect,
+    label_shape,
+    leader_line,
+    zone_path,
+)
 
 #: Under every line: a darker, wider stroke (this many screen pixels more on each side).
 HALO_COLOUR = QColor(0, 0, 0, 150)
 HALO_EXTRA = 1.5
 TEXT_OUTLINE = QColor(0, 0, 0, 210)
+#: The key in a label's badge: near black on the label's colour.
+KEY_TEXT = QColor(12, 12, 14)
+#: A leader line's width, screen pixels.
+LEADER_WIDTH = 1.25
 #: Dash and gap lengths in screen pixels.
 DASHES = {Dash.DASHED: (8.0, 5.0), Dash.DOTTED: (2.0, 4.0)}
 TICK = 6.0  # half length of a caliper's end bar, screen pixels
@@ -245,10 +255,11 @@ def _label_image(
     box: Colour | None,
     scale: float,
     ratio: float,
+    key: str = "",
 ) -> tuple[QImage, int]:
     """A label drawn once into an image, with the margin its outline may need: outlined text
     is slow to draw, and the screen redraws every label at every frame of a cine."""
-    shape = label_shape(text, size_px, scale, centred)
+    shape = label_shape(text, size_px, scale, centred, key)
     margin = math.ceil(2.0 * scale) + 1
     image = QImage(
         math.ceil((shape.width + 2 * margin) * ratio),
@@ -268,6 +279,13 @@ def _label_image(
             painter.drawRoundedRect(
                 QRectF(0, 0, shape.width, shape.height), 3.0 * scale, 3.0 * scale
             )
+        if shape.badge is not None and shape.key is not None:
+            painter.setPen(QPen(TEXT_OUTLINE, 1.0 * scale))
+            painter.setBrush(qcolour(colour))
+            painter.drawRoundedRect(shape.badge, 3.0 * scale, 3.0 * scale)
+            key_path = QPainterPath()
+            key_path.addText(shape.key[0], shape.font, shape.key[1])
+            painter.fillPath(key_path, QBrush(KEY_TEXT))
         text = QPainterPath()
         for origin, line in shape.lines:
             text.addText(origin, shape.font, line)
@@ -284,10 +302,17 @@ def _paint_label(
     painter: QPainter, p: Label, t: QTransform, scale: float, inside: QRectF | None = None
 ) -> None:
     rect, _ = label_rect(p, t, scale, inside)
+    leader = leader_line(p, rect, t, scale)
+    if leader is not None:
+        path = QPainterPath(leader[0])
+        path.lineTo(leader[1])
+        _stroke(painter, path, Pen(p.colour, LEADER_WIDTH), scale)
     device = painter.device()
     ratio = device.devicePixelRatioF() if device is not None else 1.0
     centred = p.placement in (Placement.CENTRE, Placement.ABOVE, Placement.BELOW)
-    image, margin = _label_image(p.text, p.size * scale, centred, p.colour, p.box, scale, ratio)
+    image, margin = _label_image(
+        p.text, p.size * scale, centred, p.colour, p.box, scale, ratio, p.key
+    )
     painter.drawImage(QPointF(rect.left() - margin, rect.top() - margin), image)
 
 
@@ -354,8 +379,14 @@ def primitive_region(
     when tolerance >= HALO_EXTRA). Zone fills count as area; margins only as their line."""
     t, tol = image_to_device, tolerance * scale
     if isinstance(p, Label):
+        rect = label_rect(p, t, scale)[0]
         path = QPainterPath()
-        path.addRect(label_rect(p, t, scale)[0].adjusted(-tol, -tol, tol, tol))
+        path.addRect(rect.adjusted(-tol, -tol, tol, tol))
+        leader = leader_line(p, rect, t, scale)
+        if leader is not None:
+            line = QPainterPath(leader[0])
+            line.lineTo(leader[1])
+            path = path.united(_widened(line, LEADER_WIDTH * scale + 2 * tol))
         return path
     if isinstance(p, Handle):
         path = QPainterPath()

@@ -96,34 +96,67 @@ def label_font(size_px: float) -> QFont:
 
 @dataclass(frozen=True, slots=True)
 class LabelShape:
-    """A label's box size and its lines, relative to the box's top-left corner."""
+    """A label's box size and its lines, relative to the box's top-left corner; the key's badge
+    and the key's baseline origin when it has a key."""
 
     width: int
     height: int
     font: QFont
     lines: tuple[tuple[QPointF, str], ...]  # baseline origin of each line
+    badge: QRectF | None = None
+    key: tuple[QPointF, str] | None = None
+
+
+#: Space between a badge's key and its edge, in screen pixels.
+BADGE_PAD_X = 3.0
 
 
 @lru_cache(maxsize=1024)
-def label_shape(text: str, size_px: float, scale: float, centred: bool) -> LabelShape:
+def label_shape(
+    text: str, size_px: float, scale: float, centred: bool, key: str = ""
+) -> LabelShape:
     """The box and lines of a label `size_px` device pixels high (fonts are slow to measure:
-    cached)."""
+    cached). With a key, the badge comes first; a label of its key alone is all badge."""
     font = label_font(size_px)
     metrics = QFontMetricsF(font)
-    texts = text.split("\n")
+    texts = text.split("\n") if text else []
     widths = [metrics.horizontalAdvance(t) for t in texts]
     text_w = max(widths, default=0.0)
-    text_h = len(texts) * metrics.lineSpacing() - metrics.leading()
+    line_h = metrics.lineSpacing()
+    text_h = max(1, len(texts)) * line_h - metrics.leading()
     pad_x, pad_y = LABEL_PAD_X * scale, LABEL_PAD_Y * scale
-    w, h = math.ceil(text_w + 2 * pad_x), math.ceil(text_h + 2 * pad_y)
+    badge = key_at = None
+    left = pad_x
+    if key:
+        key_w = metrics.horizontalAdvance(key)
+        badge_w = key_w + 2 * BADGE_PAD_X * scale
+        inset = pad_y if texts else 0.0
+        badge_h = metrics.ascent() + metrics.descent() + (0.0 if texts else 2 * pad_y)
+        badge = QRectF(inset, inset, math.ceil(badge_w), math.ceil(badge_h))
+        key_at = (
+            QPointF(round(inset + BADGE_PAD_X * scale), round(inset + pad_y + metrics.ascent())),
+            key,
+        )
+        left = inset + badge.width() + (pad_x if texts else 0.0)
+    w = math.ceil(left + text_w + (pad_x if texts else 0.0))
+    h = math.ceil(text_h + 2 * pad_y)
+    if key and not texts:
+        w, h = math.ceil(badge.width()), math.ceil(badge.height())  # type: ignore[union-attr]
     lines = []
     baseline = pad_y + metrics.ascent()
     for line, width in zip(texts, widths, strict=True):
         # Whole pixels keep the text crisp and identical wherever the label is drawn.
-        lx = (w - width) / 2 if centred else pad_x
+        lx = left + (text_w - width) / 2 if centred else left
         lines.append((QPointF(round(lx), round(baseline)), line))
-        baseline += metrics.lineSpacing()
-    return LabelShape(w, h, font, tuple(lines))
+        baseline += line_h
+    return LabelShape(w, h, font, tuple(lines), badge, key_at)
+
+
+def label_size(text: str, key: str, size: float, scale: float = 1.0) -> tuple[float, float]:
+    """A label's width and height in screen pixels when drawn `scale` device pixels per screen
+    pixel: the measure core/label_placement.py places labels with."""
+    shape = label_shape(text, size * scale, scale, False, key)
+    return shape.width / scale, shape.height / scale
 
 
 def label_rect(
@@ -132,7 +165,7 @@ def label_rect(
     """Where a label's box falls in device pixels (whole pixels); `inside` (an exported
     image's rectangle) moves a box that would be cut by its edge back in."""
     centred = label.placement in (Placement.CENTRE, Placement.ABOVE, Placement.BELOW)
-    shape = label_shape(label.text, label.size * scale, scale, centred)
+    shape = label_shape(label.text, label.size * scale, scale, centred, label.key)
     w, h = shape.width, shape.height
     at = image_to_device.map(QPointF(label.anchor.x, label.anchor.y))
     x = at.x() + label.offset[0] * scale
@@ -148,3 +181,23 @@ def label_rect(
         left = max(inside.left(), min(left, inside.right() - w))
         top = max(inside.top(), min(top, inside.bottom() - h))
     return QRectF(math.floor(left + 0.5), math.floor(top + 0.5), w, h), shape
+
+
+def leader_line(
+    label: Label, rect: QRectF, image_to_device: QTransform, scale: float
+) -> tuple[QPointF, QPointF] | None:
+    """The leader of a moved label in device pixels: from `leader_gap` out of the point it
+    names to the nearest point of its box; None when it has none or it would be a dot."""
+    if label.leader is None:
+        return None
+    start = image_to_device.map(QPointF(label.leader.x, label.leader.y))
+    end = QPointF(
+        min(max(start.x(), rect.left()), rect.right()),
+        min(max(start.y(), rect.top()), rect.bottom()),
+    )
+    dx, dy = end.x() - start.x(), end.y() - start.y()
+    length = math.hypot(dx, dy)
+    gap = label.leader_gap * scale
+    if length <= gap + 2.0 * scale:
+        return None
+    return QPointF(start.x() + dx / length * gap, start.y() + dy / length * gap), end

@@ -7,6 +7,7 @@ frames with the same measurements the screen shows: the calibration in force fro
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from pydicom.dataset import Dataset
 
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.image_calibration import calibration_in_force
+from prolo_planner.core.label_placement import Box, LabelSpace
 from prolo_planner.core.limits import ClinicLimits, load_limits
 from prolo_planner.core.measure import PlanMeasurements, measure_plan
 from prolo_planner.core.overlay import annotation_points, overlay_for
@@ -22,12 +24,14 @@ from prolo_planner.core.overlay_primitives import OverlayStyle, Primitive
 from prolo_planner.core.plan import Annotation, ImagePlan, Plan
 from prolo_planner.core.safety import SafetyWarning, check_plan
 from prolo_planner.export.deidentify import Rectangle, banner_rectangles, mask
+from prolo_planner.imaging.burned_in import burned_in_text
 from prolo_planner.imaging.dicom import DicomSource
 from prolo_planner.imaging.errors import ImageLoadError
 from prolo_planner.imaging.facts import image_facts
 from prolo_planner.imaging.open import open_image
 from prolo_planner.imaging.source import ImageSource
-from prolo_planner.render import render_annotated_frame
+from prolo_planner.render import ensure_gui_app, label_scale_for, render_annotated_frame
+from prolo_planner.render.shapes import label_size
 
 #: Rows kept between a de-identified video's mask and the topmost point of the plan.
 _MASK_GAP_PX = 4
@@ -72,6 +76,7 @@ class PlanImages:
         self.warnings: tuple[SafetyWarning, ...] = check_plan(
             plan, self.calibrations, limits, self.measurements
         )
+        self._burned_in: dict[str, tuple[Box, ...]] = {}
 
     @classmethod
     def open(
@@ -177,7 +182,41 @@ class PlanImages:
             return ()
         return (Rectangle(0, 0, source.info.columns, top),)
 
-    def primitives(self, key: KeyImage, style: OverlayStyle | None = None) -> tuple[Primitive, ...]:
+    def burned_in(self, key: KeyImage) -> tuple[Box, ...]:
+        """Where the scanner burned text into the image (found once per image, in the first
+        key frame asked about): the labels and the scale bar keep off it if they can."""
+        found = self._burned_in.get(key.image.id)
+        if found is None:
+            found = burned_in_text(self.frame(key), self.sources[key.image.id].calibration)
+            self._burned_in[key.image.id] = found
+        return found
+
+    def label_space(
+        self, key: KeyImage, *, scale: float = 1.0, keep_out: tuple[Box, ...] = ()
+    ) -> LabelSpace:
+        """How the labels of an export of this frame are drawn: the renderer's font at the
+        size render_annotated_frame gives them, off `keep_out` (the scale bar)."""
+        ensure_gui_app()  # fonts are measured: a command-line export has no window yet
+        info = self.sources[key.image.id].info
+        size_factor = label_scale_for(info.columns, info.rows)
+        return LabelSpace(
+            image_size=(info.columns, info.rows),
+            px_per_screen_px=size_factor,
+            measure=functools.partial(label_size, scale=scale * size_factor),
+            keep_out=keep_out,
+            avoid=self.burned_in(key),
+        )
+
+    def primitives(
+        self,
+        key: KeyImage,
+        style: OverlayStyle | None = None,
+        *,
+        scale: float = 1.0,
+        keep_out: tuple[Box, ...] = (),
+    ) -> tuple[Primitive, ...]:
+        """The display list of a key frame as exported `scale` times its size, its labels off
+        `keep_out` (image pixels)."""
         info = self.sources[key.image.id].info
         return overlay_for(
             self.plan,
@@ -188,11 +227,13 @@ class PlanImages:
             self.warnings,
             style=style,
             image_size=(info.columns, info.rows),
+            labels=self.label_space(key, scale=scale, keep_out=keep_out),
         )
 
     def annotated(self, key: KeyImage, *, scale: float = 1.0, masked: bool = False) -> np.ndarray:
         """The frame with the plan burned in by the screen's renderer, RGB uint8."""
-        return render_annotated_frame(self.frame(key, masked=masked), self.primitives(key), scale)
+        primitives = self.primitives(key, scale=scale)
+        return render_annotated_frame(self.frame(key, masked=masked), primitives, scale)
 
     def shown(self, key: KeyImage) -> tuple[Annotation, ...]:
         """The annotations drawn on this key frame, in plan order."""

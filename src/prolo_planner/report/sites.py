@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from prolo_planner.core.dose import SessionDose, session_dose
+from prolo_planner.core.legend import site_numbers
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.measure import PlanMeasurements
 from prolo_planner.core.overlay import measurement_text
@@ -53,10 +54,8 @@ def site_rows(
     plan: Plan, measurements: PlanMeasurements, image_names: Mapping[str, str]
 ) -> list[SiteRow]:
     """One row per target, in the plan's order, numbered from 1."""
-    rows: list[SiteRow] = []
-    for n, t in enumerate(plan.targets(), start=1):
-        rows.append(_row(n, t, plan, measurements, image_names))
-    return rows
+    numbers = site_numbers(plan)  # the numbers the targets' labels carry on the images
+    return [_row(numbers[t.id], t, plan, measurements, image_names) for t in plan.targets()]
 
 
 def _row(

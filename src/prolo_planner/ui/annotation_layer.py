@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QGraphicsScene, QMenu, QWidget
 
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.label_placement import LabelSpace, drawn_box
 from prolo_planner.core.measure import PlanMeasurements
 from prolo_planner.core.overlay import ALL_KINDS, LAYER, SKIN_LINE_LAYER, overlay_for
 from prolo_planner.core.overlay_primitives import (
@@ -26,6 +27,7 @@ from prolo_planner.core.overlay_primitives import (
 )
 from prolo_planner.core.plan import Annotation, AnnotationKind, Plan, SiteStatus, Target, kind_of
 from prolo_planner.core.safety import SafetyWarning
+from prolo_planner.render.shapes import label_size
 from prolo_planner.ui.annotation_items import (
     ITEM_CLASSES,
     AnnotationItem,
@@ -88,6 +90,13 @@ class AnnotationLayer(QObject):
         controller.reset.connect(self.rebuild)
         view.zoom_changed.connect(self._zoom_changed)
         view.context_menu_requested.connect(self._context_menu_requested)
+        # Labels are placed for the zoom and the part of the image in view: placed again when
+        # either changes (once the pan or zoom pauses, not at every step of it).
+        self._replace_labels = QTimer(self)
+        self._replace_labels.setSingleShot(True)
+        self._replace_labels.setInterval(40)
+        self._replace_labels.timeout.connect(self.refresh)
+        view.view_changed.connect(self._replace_labels.start)
         self._zoom_changed(view.zoom)
 
     # -- what is shown ----------------------------------------------------------------------
@@ -144,6 +153,24 @@ class AnnotationLayer(QObject):
             item.set_zoom(zoom)
         self.preview.set_zoom(zoom)
         self.handles.set_zoom(zoom)
+        self._replace_labels.start()
+
+    def label_space(self) -> LabelSpace:
+        """How labels are drawn on screen now: the screen's font at this zoom, inside the part
+        of the image in view, off the scanner's burned-in text."""
+        view = self.view
+        visible = view.visible_image_rect() if view.frame is not None else None
+        if visible is None:
+            size = view.image_size if view.frame is not None else None
+            return LabelSpace(image_size=size, px_per_screen_px=1.0 / view.zoom, measure=label_size)
+        left, top, right, bottom = visible
+        return LabelSpace(
+            image_size=(right - left, bottom - top),
+            origin=(left, top),
+            px_per_screen_px=1.0 / view.zoom,
+            measure=label_size,
+            avoid=view.burned_in,
+        )
 
     def _all_items(self) -> list[OverlayItem]:
         return [*self._bodies.values(), *self._labels.values()]
@@ -174,6 +201,7 @@ class AnnotationLayer(QObject):
             selected_ids=c.selection if selected_ids is None else selected_ids,
             only_ids=only_ids,
             image_size=self.view.image_size if self.view.frame is not None else None,
+            labels=self.label_space(),
         )
 
     def rebuild(self) -> None:
@@ -198,6 +226,10 @@ class AnnotationLayer(QObject):
             into = top if isinstance(p, Label) else body
             into.setdefault(p.annotation_id, []).append(p)
         self.handles.set_primitives(tuple(handles))
+        space = self.label_space()
+        self.view.set_label_boxes(
+            tuple(drawn_box(p, space) for ps in top.values() for p in ps if isinstance(p, Label))
+        )
         order = {a.id: i for i, a in enumerate(plan.annotations)}
         shown = body.keys() | top.keys()
         for annotation_id in shown:

@@ -31,12 +31,17 @@ from PySide6.QtWidgets import (
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.display import DisplaySettings, apply_display
 from prolo_planner.core.geometry import Point
+from prolo_planner.imaging.burned_in import burned_in_text
 from prolo_planner.render.qimage import frame_to_pixmap
 from prolo_planner.ui.scale_bar import (
     DIM_TEXT_COLOUR,
+    Corner,
+    free_corner,
     overlay_font,
     paint_outlined_text,
-    paint_scale_corner,
+    paint_scale_block,
+    scale_block,
+    text_block_size,
 )
 
 ZOOM_MIN = 0.02
@@ -47,6 +52,7 @@ ZOOM_STEP = 1.25
 NEAREST_ABOVE_ZOOM = 2.0
 #: Margin of scene around the image, so the view can centre any image point whatever the zoom.
 SCENE_MARGIN = 100_000.0
+#: Around the image: dark in either theme, as ultrasound is read on black.
 BACKGROUND = QColor(18, 18, 20)
 
 
@@ -113,6 +119,8 @@ class ImageView(QGraphicsView):
     cursor_readout = Signal(str)
     display_changed = Signal(object)
     zoom_changed = Signal(float)
+    #: What part of the image is in view changed: zoom, pan or the view's size.
+    view_changed = Signal()
     #: A right click (no drag) or the menu key: the image point (Point) and the global QPoint.
     context_menu_requested = Signal(object, object)
     #: Esc that the tool did not want (a tool with nothing half drawn).
@@ -155,6 +163,12 @@ class ImageView(QGraphicsView):
         self._right_moved = False
         self._tool: ViewTool | None = None
         self._tool_down = False
+        #: The scanner's burned-in text of the image shown (image pixels), found once per image.
+        self._burned_in: tuple[tuple[float, float, float, float], ...] | None = None
+        #: The overlay's label boxes (image pixels): the corner text and scale bar keep off them.
+        self._label_boxes: tuple[tuple[float, float, float, float], ...] = ()
+        #: Where the corner text and the scale block were drawn last (viewport pixels).
+        self.corner_rects: dict[str, QRectF] = {}
 
     # -- what is shown --------------------------------------------------------------------
     @property
@@ -198,6 +212,7 @@ class ImageView(QGraphicsView):
         """No image: a message only; the next image is fitted to the window."""
         self._frame, self._shown, self._size = None, None, None
         self._frame_index, self._frame_count = 0, 0
+        self._burned_in = None
         self._message = message
         self._item.setPixmap(QPixmap())
         self.viewport().update()
@@ -213,6 +228,36 @@ class ImageView(QGraphicsView):
     def image_size(self) -> tuple[int, int]:
         """(columns, rows) of the image shown, (0, 0) without one."""
         return self._size or (0, 0)
+
+    @property
+    def burned_in(self) -> tuple[tuple[float, float, float, float], ...]:
+        """Boxes (image pixels) of the text the scanner burned into the image shown, found in
+        the first frame shown (outside the file's ultrasound regions, where it has them)."""
+        if self._burned_in is None:
+            if self._frame is None:
+                return ()
+            self._burned_in = burned_in_text(self._frame, self._calibration)
+        return self._burned_in
+
+    def set_label_boxes(self, boxes: tuple[tuple[float, float, float, float], ...]) -> None:
+        """Where the overlay's labels are (image pixels): the corner text keeps off them."""
+        if boxes != self._label_boxes:
+            self._label_boxes = boxes
+            self.viewport().update()
+
+    def visible_image_rect(self) -> tuple[float, float, float, float] | None:
+        """The part of the image in view (left, top, right, bottom, image pixels), or None."""
+        if self._size is None:
+            return None
+        top_left = self.scene_point(QPointF(0, 0))
+        vp = self.viewport()
+        bottom_right = self.scene_point(QPointF(vp.width(), vp.height()))
+        w, h = self._size
+        left, top = max(0.0, top_left.x()), max(0.0, top_left.y())
+        right, bottom = min(float(w), bottom_right.x()), min(float(h), bottom_right.y())
+        if right <= left or bottom <= top:
+            return None
+        return left, top, right, bottom
 
     # -- calibration and display ----------------------------------------------------------
     @property
@@ -332,6 +377,7 @@ class ImageView(QGraphicsView):
         self.viewport().update()
         if changed:
             self.zoom_changed.emit(zoom)
+        self.view_changed.emit()
 
     def _sync_centre_to_qt(self) -> None:
         """Make our float centre agree with Qt's integer scroll position (within a pixel)."""
@@ -342,6 +388,7 @@ class ImageView(QGraphicsView):
         super().resizeEvent(event)
         if self._size is None:
             return
+        self.view_changed.emit()
         if self._fitting:
             self.fit_to_window()
         else:
@@ -517,8 +564,7 @@ class ImageView(QGraphicsView):
                 self._paint_corner_text(painter, vp)
             painter.restore()
             return
-        self._paint_corner_text(painter, vp)
-        paint_scale_corner(painter, vp, self._calibration, self.image_size, self._zoom)
+        self._paint_corners(painter, vp)
         painter.restore()
 
     def _paint_corner_text(self, painter: QPainter, viewport: QRectF) -> None:
@@ -529,6 +575,36 @@ class ImageView(QGraphicsView):
         paint_outlined_text(
             painter, QPointF(14, viewport.bottom() - 14 - height), lines, backdrop=True
         )
+
+    def _in_view(self, box: tuple[float, float, float, float]) -> QRectF:
+        top_left = self.viewport_point(QPointF(box[0], box[1]))
+        bottom_right = self.viewport_point(QPointF(box[2], box[3]))
+        return QRectF(top_left, bottom_right)
+
+    def _paint_corners(self, painter: QPainter, viewport: QRectF) -> None:
+        """The frame, zoom and window readout, and the scale bar (or "not calibrated"), each in
+        the first corner that hides none of the scanner's text and none of the labels: the
+        readout bottom left, else top left..., the bar bottom right, else bottom left..."""
+        taken = [self._in_view(b) for b in (*self.burned_in, *self._label_boxes)]
+        lines = self.overlay_lines()
+        text_rect = free_corner(
+            viewport,
+            text_block_size(lines),
+            (Corner.BOTTOM_LEFT, Corner.TOP_LEFT, Corner.BOTTOM_RIGHT, Corner.TOP_RIGHT),
+            taken,
+        )
+        bar, size = scale_block(self._calibration, self.image_size, self._zoom, viewport)
+        bar_rect = free_corner(
+            viewport,
+            size,
+            (Corner.BOTTOM_RIGHT, Corner.TOP_RIGHT, Corner.BOTTOM_LEFT, Corner.TOP_LEFT),
+            [*taken, text_rect],
+        )
+        self.corner_rects = {"readout": text_rect, "scale": bar_rect}
+        paint_outlined_text(
+            painter, QPointF(text_rect.left() + 6, text_rect.top() + 4), lines, backdrop=True
+        )
+        paint_scale_block(painter, bar_rect, bar)
 
     def overlay_lines(self) -> list[str]:
         """Bottom-left corner text: frame n/N, zoom, and window/level once changed."""

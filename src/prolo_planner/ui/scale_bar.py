@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
@@ -122,19 +124,76 @@ def paint_scale_bar(painter: QPainter, bottom_right: QPointF, bar: ScaleBar) -> 
     paint_outlined_text(painter, QPointF(centre_x, text_top), [bar.label], align_right=True)
 
 
-def paint_scale_corner(
-    painter: QPainter,
+#: Screen pixels between the corner text or the scale bar and the view's edge.
+CORNER_MARGIN = 14.0
+NOT_CALIBRATED = "not calibrated"
+
+
+class Corner(StrEnum):
+    BOTTOM_RIGHT = "bottom right"
+    BOTTOM_LEFT = "bottom left"
+    TOP_RIGHT = "top right"
+    TOP_LEFT = "top left"
+
+
+def corner_rect(viewport: QRectF, corner: Corner, width: float, height: float) -> QRectF:
+    """A width x height block in a corner of the view, CORNER_MARGIN from its edges."""
+    m = CORNER_MARGIN
+    left = viewport.left() + m if "left" in corner.value else viewport.right() - m - width
+    top = viewport.top() + m if "top" in corner.value else viewport.bottom() - m - height
+    return QRectF(left, top, width, height)
+
+
+def free_corner(
     viewport: QRectF,
-    calibration: Calibration,
-    image_size: tuple[int, int],
-    zoom: float,
-) -> None:
-    """The bar in the bottom-right corner of the view, or 'not calibrated' in its place."""
-    corner = QPointF(viewport.right() - 14, viewport.bottom() - 14)
+    size: tuple[float, float],
+    prefer: Sequence[Corner],
+    taken: Sequence[QRectF],
+) -> QRectF:
+    """The first corner in `prefer` where a block of this size covers none of `taken` (burned-in
+    text, labels, other corner blocks, in viewport pixels), else the one that covers least."""
+    best: tuple[float, QRectF] | None = None
+    for corner in prefer:
+        rect = corner_rect(viewport, corner, *size)
+        covered = sum(_area(rect.intersected(t)) for t in taken if rect.intersects(t))
+        if covered == 0.0:
+            return rect
+        if best is None or covered < best[0]:
+            best = (covered, rect)
+    assert best is not None
+    return best[1]
+
+
+def _area(r: QRectF) -> float:
+    return max(0.0, r.width()) * max(0.0, r.height())
+
+
+def text_block_size(lines: Sequence[str]) -> tuple[float, float]:
+    """The size paint_outlined_text gives these lines, with its backdrop's margin."""
+    metrics = QFontMetricsF(overlay_font())
+    width = max((metrics.horizontalAdvance(line) for line in lines), default=0.0)
+    return width + 12.0, len(lines) * metrics.lineSpacing() - metrics.leading() + 8.0
+
+
+def scale_block(
+    calibration: Calibration, image_size: tuple[int, int], zoom: float, viewport: QRectF
+) -> tuple[ScaleBar | None, tuple[float, float]]:
+    """The bar to draw (None: the image is not calibrated, say so) and the block it needs."""
     region = reference_region(calibration, *image_size)
     if region is None:
-        where = corner - QPointF(0, 18)
-        paint_outlined_text(painter, where, ["not calibrated"], DIM_TEXT_COLOUR, align_right=True)
-        return
+        return None, text_block_size([NOT_CALIBRATED])
     max_px = min(MAX_BAR_PX, viewport.width() / 3.0)
-    paint_scale_bar(painter, corner, choose_scale_bar(region.mm_per_px_x, zoom, max_px))
+    bar = choose_scale_bar(region.mm_per_px_x, zoom, max_px)
+    metrics = QFontMetricsF(overlay_font())
+    # The bar's outline reaches 2 px past its ends and below it; its text sits above it.
+    width = max(bar.length_px, metrics.horizontalAdvance(bar.label)) + 4.0
+    return bar, (width, 5.0 + 4.0 + metrics.height() + 2.0)
+
+
+def paint_scale_block(painter: QPainter, rect: QRectF, bar: ScaleBar | None) -> None:
+    """The bar at the bottom right of its block, or 'not calibrated' in it."""
+    if bar is None:
+        at = QPointF(rect.right() - 6.0, rect.top() + 4.0)
+        paint_outlined_text(painter, at, [NOT_CALIBRATED], DIM_TEXT_COLOUR, align_right=True)
+        return
+    paint_scale_bar(painter, QPointF(rect.right(), rect.bottom()), bar)

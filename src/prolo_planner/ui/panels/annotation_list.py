@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from prolo_planner.core.legend import legend_keys
 from prolo_planner.core.measure import PlanMeasurements
 from prolo_planner.core.overlay import measurement_text, target_title, zone_title
 from prolo_planner.core.plan import (
@@ -88,6 +89,11 @@ def key_value(a: Annotation, measurements: PlanMeasurements) -> str:
     return measurement_text(found[0]) if found else ""
 
 
+def _keyed(key: str | None, name: str) -> str:
+    """'3  L4-L5 interspinous ligament': the key first, as the label on the image shows it."""
+    return f"{key}  {name}" if key else name
+
+
 class AnnotationList(QWidget):
     #: Show this frame (double-click on an annotation of one frame of a cine).
     seek_requested = Signal(int)
@@ -154,6 +160,8 @@ class AnnotationList(QWidget):
             # As on the image: "no mm" and "no weight" do not colour an item (the ⚠ says it).
             uncoloured = ws.layer.style.uncoloured
             on_image = [a for a in plan.annotations if a.image_id == self._image_id]
+            # The key each label carries on the image, as the exports' legend lists it.
+            keys = legend_keys(plan, self._image_id) if self._image_id else {}
             bold = QFont(self.tree.font())
             bold.setBold(True)
             for kind, title in GROUPS:
@@ -164,7 +172,9 @@ class AnnotationList(QWidget):
                 for a in members:
                     item = QTreeWidgetItem(
                         [
-                            self._with_frame(annotation_name(a, plan), a.frame),
+                            self._with_frame(
+                                _keyed(keys.get(a.id), annotation_name(a, plan)), a.frame
+                            ),
                             key_value(a, measurements),
                         ]
                     )

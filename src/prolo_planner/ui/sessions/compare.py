@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from prolo_planner.core.compare import matching_image, place_ghosts, same_spot
+from prolo_planner.core.geometry import Point
+from prolo_planner.core.label_placement import drawn_box
 from prolo_planner.core.measure import measure_plan
-from prolo_planner.core.overlay import overlay_for, target_title
+from prolo_planner.core.overlay import MARKER_ARMS, overlay_for
 from prolo_planner.core.overlay_primitives import Label, OverlayStyle, Primitive, TargetMarker
 from prolo_planner.core.plan import AnnotationKind, Plan, Target
 from prolo_planner.imaging.errors import ImageLoadError
@@ -209,7 +211,9 @@ class CompareWindow(QWidget):
         self.current = _Side(f"Current: {current_title}", self.current_controller, self)
         self.link = ViewLink(self.prior.pane, self.current.pane, self)
 
-        self.ghost_style = OverlayStyle(ghost=True)
+        self.ghost_style = OverlayStyle(
+            ghost=True, name_prefix="prior: ", small_label_size=SMALL_LABEL
+        )
         # Two layers: the prior paths under all of today's drawing; the prior markers and
         # names above today's label boxes (which would hide them) but under today's markers.
         self.ghost_paths = OverlayItem()
@@ -328,6 +332,17 @@ class CompareWindow(QWidget):
             self.note.setText("")
             return ()
         c, today = self.prior_controller, self.current_controller
+        # The ghosts' names keep off today's labels and markers, as today's keep off each other.
+        layer = self.current.layer
+        space = layer.label_space()
+        today_drawn = layer.primitives()
+        k = space.px_per_screen_px
+        taken = [drawn_box(p, space) for p in today_drawn if isinstance(p, Label)]
+        taken += [
+            _marker_box(p.centre, (p.radius + MARKER_ARMS) * k)
+            for p in today_drawn
+            if isinstance(p, TargetMarker)
+        ]
         placed = place_ghosts(
             c.plan,
             prior_id,
@@ -350,6 +365,7 @@ class CompareWindow(QWidget):
             style=self.ghost_style,
             visible_kinds=GHOST_KINDS,
             image_size=view.image_size if view.frame is not None else None,
+            labels=replace(space, keep_out=(*space.keep_out, *taken)),
         )
         mine = [
             t for t in today.plan.targets() if t.image_id == current_id and t.position is not None
@@ -360,7 +376,6 @@ class CompareWindow(QWidget):
                 target = placed.plan.find(p.annotation_id)
                 if not isinstance(target, Target) or same_spot(target, mine):
                     continue
-                p = replace(p, text=f"prior: {target_title(target)}", size=SMALL_LABEL)
             out.append(p)
         return tuple(out)
 
@@ -392,3 +407,7 @@ class CompareWindow(QWidget):
         self.prior.close_source()
         self.current.close_source()
         super().closeEvent(event)
+
+
+def _marker_box(centre: Point, reach: float) -> tuple[float, float, float, float]:
+    return centre.x - reach, centre.y - reach, centre.x + reach, centre.y + reach
