@@ -170,7 +170,7 @@ def test_the_nodes_dialog_makes_and_tests_a_dicomweb_node(qtbot, pacs) -> None:
 def test_a_conflict_is_shown_and_resolved(qtbot, tmp_path: Path) -> None:
     """Store-made conflict (as a pull files one): the timeline says it in red, Resolve keeps the
     chosen version and sets the other aside."""
-    from prolo_planner.ui.sessions.timeline import CONFLICT_COLOUR
+    from prolo_planner.ui.theme import tone_colour
 
     repo = Repository.open(tmp_path / "e")
     patient = repo.create_patient("P-9", "DOE^Jo")
@@ -205,7 +205,7 @@ def test_a_conflict_is_shown_and_resolved(qtbot, tmp_path: Path) -> None:
     assert timeline.in_conflict == {theirs.id: mine.id, mine.id: theirs.id}
     state = timeline.table.item(timeline.row_of(mine.id), timeline.column("State"))
     assert "CONFLICT with #" in state.text()
-    assert state.foreground().color() == CONFLICT_COLOUR
+    assert state.foreground().color() == tone_colour("danger")  # the theme's red
     timeline.select_session(mine.id)
     assert timeline.resolve_button.isVisibleTo(timeline) and timeline.resolve_button.isEnabled()
     asked = []

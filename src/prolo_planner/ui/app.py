@@ -1,4 +1,4 @@
-"""Starting the viewer: the Qt application, its dark theme, and the main window on the images."""
+"""Starting the viewer: the Qt application, its theme, and the main window on the images."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
-from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
 
 from prolo_planner import __version__
 from prolo_planner.imaging.open import classify
 from prolo_planner.resources import resource_path, sample_images_dir
+from prolo_planner.ui.settings import theme_preference
+from prolo_planner.ui.theme import apply_theme
 
 log = logging.getLogger("prolo_planner.ui")
 
@@ -42,54 +44,6 @@ def sample_images() -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and classify(p) is not None)
 
 
-def dark_palette() -> QPalette:
-    """Dim greys with soft white text: bright chrome would dazzle next to a dark image."""
-    window, base, alt = QColor(37, 38, 41), QColor(26, 27, 29), QColor(33, 34, 37)
-    text, dim = QColor(222, 222, 222), QColor(120, 120, 124)
-    highlight = QColor(47, 110, 175)
-    p = QPalette()
-    roles = QPalette.ColorRole
-    for role, colour in (
-        (roles.Window, window),
-        (roles.WindowText, text),
-        (roles.Base, base),
-        (roles.AlternateBase, alt),
-        (roles.ToolTipBase, QColor(48, 49, 53)),
-        (roles.ToolTipText, text),
-        (roles.PlaceholderText, dim),
-        (roles.Text, text),
-        (roles.Button, QColor(48, 49, 53)),
-        (roles.ButtonText, text),
-        (roles.BrightText, QColor(255, 120, 100)),
-        (roles.Link, QColor(110, 170, 230)),
-        (roles.Highlight, highlight),
-        (roles.HighlightedText, QColor(255, 255, 255)),
-        (roles.Light, QColor(70, 71, 76)),
-        (roles.Midlight, QColor(55, 56, 60)),
-        (roles.Mid, QColor(44, 45, 48)),
-        (roles.Dark, QColor(20, 20, 22)),
-        (roles.Shadow, QColor(0, 0, 0)),
-    ):
-        p.setColor(role, colour)
-    disabled = QPalette.ColorGroup.Disabled
-    for role in (roles.WindowText, roles.Text, roles.ButtonText):
-        p.setColor(disabled, role, dim)
-    p.setColor(disabled, roles.Highlight, QColor(60, 60, 64))
-    return p
-
-
-def apply_dark_theme(app: QApplication) -> None:
-    fusion = QStyleFactory.create("Fusion")
-    if fusion is not None:
-        app.setStyle(fusion)
-    app.setPalette(dark_palette())
-    qss = resource_path("style.qss")
-    try:
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
-    except OSError as exc:
-        log.warning("stylesheet %s not loaded: %s", qss, exc)
-
-
 def app_icon() -> QIcon:
     return QIcon(str(resource_path("icons", "prolo-planner.svg")))
 
@@ -106,7 +60,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APPLICATION)
     app.setWindowIcon(app_icon())
-    apply_dark_theme(app)
+    apply_theme(app, theme_preference())
     return app
 
 

@@ -18,6 +18,7 @@ _GEOMETRY = "window/geometry"
 _STATE = "window/state"
 _RECENT = "files/recent"
 _LAST_FOLDER = "files/last_folder"
+_THEME = "view/theme"
 # Bump when the dock layout changes incompatibly, so an old saved state is not applied.
 _STATE_VERSION = 1
 
@@ -80,6 +81,18 @@ class AppSettings:
         self._qs.setValue(_LAST_FOLDER, str(folder))
         self.sync()
 
+    # -- appearance -----------------------------------------------------------------------
+    @property
+    def theme(self) -> str:
+        """'dark' (the default) or 'light'."""
+        value = self._qs.value(_THEME, "dark")
+        return value if value in ("dark", "light") else "dark"
+
+    @theme.setter
+    def theme(self, name: str) -> None:
+        self._qs.setValue(_THEME, name)
+        self.sync()
+
     # -- window layout --------------------------------------------------------------------
     def save_window(self, window: QMainWindow) -> None:
         self._qs.setValue(_GEOMETRY, window.saveGeometry())
@@ -96,3 +109,11 @@ class AppSettings:
         if isinstance(state, QByteArray | bytes) and state:
             restored = window.restoreState(QByteArray(state), _STATE_VERSION) or restored
         return restored
+
+
+def theme_preference() -> str:
+    """The theme the preferences chose, before any window opens."""
+    try:
+        return AppSettings().theme
+    except OSError:
+        return "dark"

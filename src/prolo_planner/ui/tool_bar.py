@@ -43,6 +43,7 @@ from prolo_planner.ui.measure_tools import (
     ZoneDefaults,
     ask_note_text,
 )
+from prolo_planner.ui.theme import DARK
 from prolo_planner.ui.tools import (
     TOOL_ENTRIES,
     NeedlePathTool,
@@ -111,11 +112,15 @@ def _pen(colour: QColor, width: float = 2.2) -> QPen:
 
 
 def tool_icon(name: str) -> QIcon:
-    """A small drawing of what the tool makes, in the colours it makes it in on the image."""
+    """A small drawing of what the tool makes, in the colours it makes it in on the image, on
+    a tile as dark as the image's surround: as it will look, and as legible in either theme."""
     pixmap = QPixmap(ICON_PX, ICON_PX)
     pixmap.fill(Qt.GlobalColor.transparent)
     p = QPainter(pixmap)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(DARK.image_background))
+    p.drawRoundedRect(QRectF(0.5, 0.5, ICON_PX - 1.0, ICON_PX - 1.0), 5.0, 5.0)
     if name == "select":
         arrow = QPolygonF(
             [QPointF(9, 5), QPointF(9, 25), QPointF(14, 20), QPointF(18, 28), QPointF(21, 27),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -44,6 +43,7 @@ from prolo_planner.store.records import StoreError
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.exports.background import Task
 from prolo_planner.ui.exports.session_picker import SessionPicker
+from prolo_planner.ui.theme import tone_colour
 
 FORMAT_LABELS = {
     ExportFormat.PNG: "PNG images (annotated key frames)",
@@ -56,9 +56,6 @@ FORMAT_LABELS = {
     ExportFormat.NOTE: "Procedure note (PDF and text for the EHR)",
     ExportFormat.FHIR: "FHIR R4 bundle of the procedure record",
 }
-NOTE_COLOUR = QColor(255, 190, 60)
-#: Typed text in the review: a dark amber that reads on light and dark backgrounds alike.
-TYPED_COLOUR = QColor(178, 98, 0)
 
 
 def default_folder() -> Path:
@@ -210,8 +207,9 @@ class ExportDialog(QDialog):
             box = self.formats[fmt]
             box.setChecked(recorded)
             box.setToolTip(
-                "" if recorded else "No procedure recorded for this session (Session > Procedure "
-                "record)"
+                ""
+                if recorded
+                else "No procedure recorded for this session (Session > Procedure record)"
             )
 
     def _deidentify_toggled(self, on: bool) -> None:
@@ -242,7 +240,7 @@ class ExportDialog(QDialog):
             )
             item.setData(Qt.ItemDataRole.UserRole, text.key)
             if not text.kept_by_default:
-                item.setForeground(TYPED_COLOUR)  # typed: read it before ticking it
+                item.setForeground(tone_colour("warning"))  # typed: read it before ticking it
             self.texts.addItem(item)
         self._count_texts()
 
@@ -338,13 +336,13 @@ class ExportDialog(QDialog):
         self.status.setText(status)
         for gone in self.missing:
             item = QListWidgetItem(f"Not made: {gone}")
-            item.setForeground(Qt.GlobalColor.red)
+            item.setForeground(tone_colour("danger"))
             self.results.addItem(item)
         for path in self.files:
             self.results.addItem(path.name)
         for note in self.notes:
             item = QListWidgetItem(f"Note: {note}")
-            item.setForeground(NOTE_COLOUR)
+            item.setForeground(tone_colour("warning"))
             self.results.addItem(item)
 
     def _failed(self, reason: str) -> None:
@@ -353,5 +351,5 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self.status.setText(f"Not exported: {reason}")
         item = QListWidgetItem(f"Not exported: {reason}")
-        item.setForeground(Qt.GlobalColor.red)
+        item.setForeground(tone_colour("danger"))
         self.results.addItem(item)

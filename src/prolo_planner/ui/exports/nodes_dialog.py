@@ -37,9 +37,7 @@ from prolo_planner.net.nodes import (
     save_settings,
 )
 from prolo_planner.ui.exports.background import Task
-
-OK_STYLE = "color: #5ad17a;"
-BAD_STYLE = "color: #ff6b6b;"
+from prolo_planner.ui.theme import set_tone
 
 
 class DicomNodesDialog(QDialog):
@@ -50,7 +48,7 @@ class DicomNodesDialog(QDialog):
         self.task: Task | None = None
         self.problem = QLabel("")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(BAD_STYLE)
+        set_tone(self.problem, "danger")
         try:
             self.settings = load_settings()
         except NodeError as exc:
@@ -260,12 +258,12 @@ class DicomNodesDialog(QDialog):
             node = self.form_node()
             calling = check_ae_title(self.calling.text(), "this workstation's AE title")
         except NodeError as exc:
-            self.echo_result.setStyleSheet(BAD_STYLE)
+            set_tone(self.echo_result, "danger")
             self.echo_result.setText(str(exc))
             return None
         from prolo_planner.net.echo import echo
 
-        self.echo_result.setStyleSheet("")
+        set_tone(self.echo_result, "")
         self.echo_result.setText(f"Asking {node.address}…")
         self.test_button.setEnabled(False)
         self.task = Task(lambda _progress: echo(node, calling_ae=calling), self, "echo")
@@ -276,7 +274,7 @@ class DicomNodesDialog(QDialog):
     def _echoed(self, result, reason: str = "") -> None:
         self.test_button.setEnabled(True)
         ok = result is not None and result.ok
-        self.echo_result.setStyleSheet(OK_STYLE if ok else BAD_STYLE)
+        set_tone(self.echo_result, "ok" if ok else "danger")
         text = result.message if result is not None else reason
         self.echo_result.setText(("Success: " if ok else "Failed: ") + text)
 

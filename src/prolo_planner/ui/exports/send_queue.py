@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,15 +32,17 @@ from prolo_planner.net.queue import Backoff, QueuedFile, QueueState, SendQueue
 from prolo_planner.net.queue_worker import QueueWorker
 from prolo_planner.report.session_send import NOT_SENT, session_exports, session_files
 from prolo_planner.store.repository import Repository
+from prolo_planner.ui import theme
 from prolo_planner.ui.exports.background import Task
 from prolo_planner.ui.exports.session_picker import SessionPicker
 
 COLUMNS = ("File", "Node", "State", "Tries", "Result")
-STATE_COLOURS = {
-    QueueState.SENT: QColor(90, 209, 122),
-    QueueState.FAILED: QColor(255, 107, 107),
-    QueueState.WAITING: QColor(255, 190, 60),
-    QueueState.SENDING: QColor(120, 170, 255),
+#: The theme's colour of each state's word.
+STATE_TONES = {
+    QueueState.SENT: "ok_text",
+    QueueState.FAILED: "danger_text",
+    QueueState.WAITING: "warning_text",
+    QueueState.SENDING: "info_text",
 }
 
 
@@ -165,7 +166,7 @@ class SendQueuePanel(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, row.id)
                 item.setToolTip(row.describe())
                 if c == 2:
-                    item.setForeground(STATE_COLOURS[row.state])
+                    item.setForeground(theme.current().qcolor(STATE_TONES[row.state]))
             if row.id in chosen:
                 self.table.selectRow(r)
         counts = {s: sum(r.state is s for r in rows) for s in QueueState}

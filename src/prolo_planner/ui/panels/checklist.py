@@ -4,13 +4,13 @@ on one not yet placed arms the target tool with its name."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from prolo_planner.core.catalog import checklist
 from prolo_planner.ui.panels.binding import Bindings
 from prolo_planner.ui.panels.icons import dot_icon, qcolor
 from prolo_planner.ui.plan_workspace import PlanWorkspace
+from prolo_planner.ui.theme import tone_colour
 
 PLACED = "✓"
 NOT_PLACED = "○"
@@ -66,7 +66,7 @@ class Checklist(QWidget):
             item.setData(NAME_ROLE, name)
             item.setIcon(dot_icon(green, ring=not placed))
             if not placed:
-                item.setForeground(QColor(170, 170, 170))
+                item.setForeground(tone_colour("dim"))
             self.list.addItem(item)
 
     def rows(self) -> list[tuple[str, bool]]:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.image_calibration import describe_geometry, guessed_zero
 from prolo_planner.core.plan import ImagePlan, ProbeSetting, ProbeShape
+from prolo_planner.ui.theme import set_tone
 
 AS_FOUND = "as the file and image say"
 GUESS_TEXT = (
@@ -44,7 +45,7 @@ class ProbeGeometryBox(QWidget):
         self.guess = QLabel(GUESS_TEXT)
         self.guess.setObjectName("depth_zero_guess")
         self.guess.setWordWrap(True)
-        self.guess.setStyleSheet("color: #ffb000;")
+        set_tone(self.guess, "warning")
         self.shape = QComboBox()
         self.shape.setObjectName("probe_shape")
         self.shape.addItem(AS_FOUND, "")

@@ -10,7 +10,7 @@ one near a vessel stays amber, because the image shows the risk, not who has rea
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -32,8 +32,9 @@ from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.plan import Anaesthetic, Plan
 from prolo_planner.core.safety import SafetyWarning, Severity
 from prolo_planner.ui.panels.binding import Bindings
-from prolo_planner.ui.panels.icons import severity_colour, severity_icon
+from prolo_planner.ui.panels.icons import severity_icon
 from prolo_planner.ui.plan_workspace import PlanWorkspace
+from prolo_planner.ui.theme import set_tone, tone_colour
 
 IDS_ROLE = Qt.ItemDataRole.UserRole
 #: The row's SafetyWarning, so actions work on warnings rather than on display text.
@@ -41,7 +42,6 @@ WARNING_ROLE = Qt.ItemDataRole.UserRole + 1
 ACKNOWLEDGED_ROLE = Qt.ItemDataRole.UserRole + 2
 ACKNOWLEDGED_SUFFIX = " — acknowledged"
 #: Read warnings step back; the severity dot keeps its colour so danger still reads as danger.
-ACKNOWLEDGED_COLOUR = QColor(140, 140, 140)
 
 
 def totals_lines(plan: Plan, limits: ClinicLimits) -> list[str]:
@@ -207,10 +207,7 @@ class WarningsPanel(QWidget):
         counts = {s: sum(1 for w in warnings if w.severity is s) for s in Severity}
         acknowledged = sum(1 for w in warnings if WarningKey.of(w) in done)
         self.summary.setText(summary_text(warnings, acknowledged))
-        colour = severity_colour(Severity.DANGER) if counts[Severity.DANGER] else None
-        self.summary.setStyleSheet(
-            f"font-weight: bold; color: {colour.name()};" if colour else "font-weight: bold;"
-        )
+        set_tone(self.summary, "danger" if counts[Severity.DANGER] else "")
 
         self._update_actions()
 
@@ -225,12 +222,12 @@ class WarningsPanel(QWidget):
             f"{w.severity.value}: {w.message}" + (" (acknowledged)" if acknowledged else "")
         )
         if acknowledged:
-            item.setForeground(ACKNOWLEDGED_COLOUR)
+            item.setForeground(tone_colour("dim"))
             font = QFont(item.font())
             font.setItalic(True)
             item.setFont(font)
         elif w.severity is Severity.DANGER:
-            item.setForeground(severity_colour(Severity.DANGER).lighter(130))
+            item.setForeground(tone_colour("danger"))
         return item
 
     def messages(self) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,8 +25,7 @@ from PySide6.QtWidgets import (
 from prolo_planner.store.records import HeldImage, Session, StoredImage, StoreError
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.sessions.session_text import session_date
-
-HELD_COLOUR = QColor(255, 178, 0)
+from prolo_planner.ui.theme import set_tone, tone_colour
 
 #: (parent, the held image, the session) -> whether the clinician confirms attaching it.
 ConfirmAttach = Callable[[QWidget, HeldImage, Session], bool]
@@ -70,7 +68,8 @@ class HeldImagesPanel(QWidget):
         self.title = QLabel("")
         self.title.setObjectName("held_title")
         self.title.setWordWrap(True)
-        self.title.setStyleSheet(f"color: {HELD_COLOUR.name()}; font-weight: bold")
+        self.title.setStyleSheet("font-weight: bold")
+        set_tone(self.title, "warning")
         self.list = QListWidget()
         self.list.setObjectName("held_list")
         self.list.setWordWrap(True)
@@ -116,7 +115,7 @@ class HeldImagesPanel(QWidget):
             item = QListWidgetItem(
                 f"{held.image.name} ({held.origin or 'brought in'}): " + "; ".join(held.reasons)
             )
-            item.setForeground(HELD_COLOUR)
+            item.setForeground(tone_colour("warning"))
             item.setToolTip(
                 "Not in the session: the file is kept in the library, filed under nobody.\n"
                 + "\n".join(held.reasons)

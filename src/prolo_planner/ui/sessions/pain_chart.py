@@ -18,16 +18,29 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QP
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from prolo_planner.store.records import PAIN_MAX, PAIN_MIN, TimelineRow
+from prolo_planner.ui import theme
 from prolo_planner.ui.sessions.session_text import pain_text, session_date, short_date
 
-PAIN_BEFORE = QColor(255, 146, 72)
-PAIN_AFTER = QColor(92, 214, 130)
+#: The series' colours by theme: each line 3:1 or more against the chart's background.
+_SERIES = {
+    "dark": (QColor(255, 146, 72), QColor(92, 214, 130)),
+    "light": (QColor(196, 84, 0), QColor(23, 120, 60)),
+}
 VOLUME = QColor(88, 132, 196, 150)
 #: A recorded complication: the draft amber the timeline uses.
 COMPLICATION = QColor(255, 200, 90)
-AXIS = QColor(150, 150, 156)
-GRID = QColor(70, 71, 76)
-CURRENT = QColor(255, 255, 255, 16)
+#: The dark theme's, the default.
+PAIN_BEFORE, PAIN_AFTER = _SERIES["dark"]
+
+
+def _colours() -> tuple[QColor, QColor, QColor, QColor, QColor, QColor]:
+    """Pain before, pain after, axis text, grid, an open dot's inside, the current column:
+    the theme's, read at every paint so a switched theme shows at once."""
+    t = theme.current()
+    before, after = _SERIES[t.name.value]
+    current = QColor(t.accent)
+    current.setAlpha(40)
+    return before, after, t.qcolor("text_dim"), t.qcolor("separator"), t.qcolor("base"), current
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,25 +188,27 @@ class PainChart(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
         painter.setFont(font)
+        before, after, axis, _grid, _hole, _current = _colours()
         if not self._points:
-            painter.setPen(AXIS)
+            painter.setPen(axis)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No sessions yet")
             return
         self._paint_axes(painter)
         self._paint_bars(painter)
-        self._paint_pain(painter, "pain_before", PAIN_BEFORE, Qt.PenStyle.SolidLine, filled=True)
+        self._paint_pain(painter, "pain_before", before, Qt.PenStyle.SolidLine, filled=True)
         # Dashed as well as green: the two lines stay apart for a colour-blind reader.
-        self._paint_pain(painter, "pain_after", PAIN_AFTER, Qt.PenStyle.DashLine, filled=False)
+        self._paint_pain(painter, "pain_after", after, Qt.PenStyle.DashLine, filled=False)
         self._paint_legend(painter)
 
     def _paint_axes(self, painter: QPainter) -> None:
+        before, after, axis, grid, hole, current = _colours()
         r = self.plot_rect()
         metrics = painter.fontMetrics()
         for pain in range(PAIN_MIN, PAIN_MAX + 1, 2):
             y = self.pain_y(pain)
-            painter.setPen(QPen(GRID, 1, Qt.PenStyle.DotLine))
+            painter.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
             painter.drawLine(QPointF(r.left(), y), QPointF(r.right(), y))
-            painter.setPen(AXIS)
+            painter.setPen(axis)
             painter.drawText(
                 QRectF(0, y - 8, r.left() - 6, 16),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -206,23 +221,23 @@ class PainChart(QWidget):
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 f"{ml:g}",
             )
-        painter.setPen(AXIS)
+        painter.setPen(axis)
         painter.drawText(QRectF(0, 4, r.left() + 30, 16), Qt.AlignmentFlag.AlignLeft, "Pain 0–10")
         painter.setPen(VOLUME.lighter(150))
         painter.drawText(
             QRectF(r.right() - 30, 4, self.MARGIN_RIGHT + 28, 16), Qt.AlignmentFlag.AlignRight, "mL"
         )
-        painter.setPen(QPen(AXIS, 1))
+        painter.setPen(QPen(axis, 1))
         painter.drawLine(r.bottomLeft(), r.bottomRight())
         step = r.width() / len(self._points)
         every = max(1, math.ceil(metrics.horizontalAdvance("30 Sep 26") * 1.2 / step))
         for i, p in enumerate(self._points):
             x = self.column_x(i)
             if p.session_id == self._current:
-                painter.fillRect(QRectF(x - step / 2, r.top(), step, r.height()), CURRENT)
+                painter.fillRect(QRectF(x - step / 2, r.top(), step, r.height()), current)
             # Label the newest always; thin out the others when columns are narrow.
             if (len(self._points) - 1 - i) % every == 0:
-                painter.setPen(AXIS)
+                painter.setPen(axis)
                 painter.drawText(
                     QRectF(x - step * every / 2, r.bottom() + 3, step * every, 18),
                     Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
@@ -268,6 +283,7 @@ class PainChart(QWidget):
     def _paint_pain(
         self, painter: QPainter, field: str, colour: QColor, style: Qt.PenStyle, *, filled: bool
     ) -> None:
+        before, after, axis, grid, hole, current = _colours()
         path = QPainterPath()
         drawing = False
         dots: list[QPointF] = []
@@ -286,16 +302,17 @@ class PainChart(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(colour, 2.2, style, Qt.PenCapStyle.RoundCap))
         painter.drawPath(path)
-        painter.setBrush(colour if filled else QColor(26, 27, 29))
+        painter.setBrush(colour if filled else hole)
         painter.setPen(QPen(colour, 2.0))
         for at in dots:
             painter.drawEllipse(at, 4.5, 4.5)
 
     def _paint_legend(self, painter: QPainter) -> None:
+        before, after, axis, grid, hole, current = _colours()
         x = self.MARGIN_LEFT + 34
         metrics = painter.fontMetrics()
         recorded = any(p.given_ml is not None for p in self._points)
-        items = [("before", PAIN_BEFORE, True), ("after", PAIN_AFTER, False)]
+        items = [("before", before, True), ("after", after, False)]
         items += [("planned", VOLUME, False), ("given", VOLUME, True)] if recorded else []
         items += [] if recorded else [("volume", VOLUME, True)]
         if any(p.had_complication for p in self._points):
@@ -308,7 +325,7 @@ class PainChart(QWidget):
             items.pop()  # a narrow chart keeps the pain legend; the marks have tooltips
         for text, colour, filled in items:
             painter.setPen(QPen(colour, 2.0))
-            painter.setBrush(colour if filled else QColor(26, 27, 29))
+            painter.setBrush(colour if filled else hole)
             if text == "planned":
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.setPen(QPen(VOLUME.lighter(130), 1.4, Qt.PenStyle.DashLine))
@@ -326,7 +343,7 @@ class PainChart(QWidget):
                 painter.drawPath(mark)
             else:
                 painter.drawEllipse(QPointF(x + 5, 13), 4, 4)
-            painter.setPen(AXIS)
+            painter.setPen(axis)
             painter.drawText(QPointF(x + 14, 17), text)
             x += 14 + metrics.horizontalAdvance(text) + 16
 

@@ -4,7 +4,6 @@ match the open session are held_images.py's.)"""
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,11 +24,11 @@ from prolo_planner.store.records import Patient, StoreError
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.sessions.pacs_pull import PacsPullDialog, patient_id_for
 from prolo_planner.ui.sessions.session_text import patient_line, patient_two_lines
+from prolo_planner.ui.theme import set_tone
 
 #: Typing pauses this long before the store is asked: one query per word, not per key.
 SEARCH_DELAY_MS = 150
 SEARCH_LIMIT = 200
-MISMATCH_COLOUR = QColor(255, 178, 0)
 
 
 class NewPatientDialog(QDialog):
@@ -60,7 +59,7 @@ class NewPatientDialog(QDialog):
         self.weight.setToolTip("Needed for the anaesthetic dose limit (mg/kg)")
         self.problem = QLabel("")
         self.problem.setObjectName("new_patient_problem")
-        self.problem.setStyleSheet(f"color: {MISMATCH_COLOUR.name()}")
+        set_tone(self.problem, "warning")
         self.problem.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Patient ID", self.mrn)

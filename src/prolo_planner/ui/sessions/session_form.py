@@ -26,6 +26,7 @@ from prolo_planner.core.plan import Side
 from prolo_planner.store.records import PAIN_MAX, Patient, Session, StoreError
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.sessions.session_text import patient_line, region_names
+from prolo_planner.ui.theme import set_tone
 
 #: Typing in the notes pauses this long before the store is written.
 NOTES_DELAY_MS = 800
@@ -138,7 +139,7 @@ class SessionForm(QWidget):
         self.notice = QLabel("")
         self.notice.setObjectName("session_read_only_notice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: rgb(255, 178, 0)")
+        set_tone(self.notice, "warning")
         self.notice.hide()
         pains = QHBoxLayout()
         pains.addWidget(QLabel("Pain before"))

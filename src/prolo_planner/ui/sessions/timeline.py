@@ -4,7 +4,7 @@ actions on a session (open, sign, amend, compare), with the course charted under
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from prolo_planner.store.records import Patient, TimelineRow
 from prolo_planner.store.repository import Repository
+from prolo_planner.ui import theme
 from prolo_planner.ui.sessions.pain_chart import PainChart
 from prolo_planner.ui.sessions.session_text import (
     ShownState,
@@ -56,13 +57,12 @@ COLUMNS = (
 )
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTRE = Qt.AlignmentFlag.AlignCenter
-_STATE_COLOUR = {
-    ShownState.DRAFT: QColor(255, 200, 90),
-    ShownState.SIGNED: QColor(120, 210, 140),
-    ShownState.AMENDED: QColor(150, 150, 156),
+#: The theme's colour of each state's word.
+_STATE_TONE = {
+    ShownState.DRAFT: "warning_text",
+    ShownState.SIGNED: "ok_text",
+    ShownState.AMENDED: "text_dim",
 }
-#: Two versions amending one: red, as the other warnings that need the clinician.
-CONFLICT_COLOUR = QColor(235, 80, 60)
 
 
 def conflicts(rows: list[TimelineRow]) -> dict[int, int]:
@@ -257,7 +257,7 @@ class TimelineView(QWidget):
             if align is not None:
                 item.setTextAlignment(align)
             if state is ShownState.AMENDED:
-                item.setForeground(QBrush(_STATE_COLOUR[state]))
+                item.setForeground(QBrush(theme.current().qcolor(_STATE_TONE[state])))
             if s.id == self._current:
                 font = item.font()
                 font.setBold(True)
@@ -265,13 +265,13 @@ class TimelineView(QWidget):
             self.table.setItem(i, c, item)
         state_item = self.table.item(i, COLUMNS.index("State"))
         if state_item is not None:
-            colour = CONFLICT_COLOUR if other is not None else _STATE_COLOUR[state]
-            state_item.setForeground(QBrush(colour))
+            tone = "danger_text" if other is not None else _STATE_TONE[state]
+            state_item.setForeground(QBrush(theme.current().qcolor(tone)))
         complications = self.table.item(i, COLUMNS.index("Complications"))
         if complications is not None and row.done is not None:
             said = row.done.complications
             if said and said != "none":  # something happened: it reads as a warning
-                complications.setForeground(QBrush(_STATE_COLOUR[ShownState.DRAFT]))
+                complications.setForeground(QBrush(theme.current().qcolor("warning_text")))
                 font = complications.font()
                 font.setBold(True)
                 complications.setFont(font)
