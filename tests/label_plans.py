@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from prolo_planner.core.calibration import CalibratedRegion, Calibration, CalibrationSource
 from prolo_planner.core.catalog import load_catalogs
 from prolo_planner.core.geometry import Point
+from prolo_planner.core.image_calibration import ImageFacts, calibration_in_force
 from prolo_planner.core.label_placement import Box
 from prolo_planner.core.plan import (
     AngleMeasurement,
@@ -122,4 +123,6 @@ def generated_plan(seed: int, *, targets: tuple[int, int] = (1, 12)) -> Generate
         (4.0, h * 0.2, 40.0, h * 0.5),  # the scanner's settings
     )
     plan = Plan((image,), tuple(annotations), patient_weight_kg=70.0)
-    return GeneratedPlan(plan, image, calibration, (w, h), k, scale_bar, burned_in)
+    facts = ImageFacts(rows=h, columns=w, frame_count=1, calibration=calibration)
+    in_force = calibration_in_force(facts, image)
+    return GeneratedPlan(plan, image, in_force, (w, h), k, scale_bar, burned_in)

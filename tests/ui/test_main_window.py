@@ -429,7 +429,7 @@ def test_close_image_and_next_image(qtbot, window, grab_png):
 def test_details_name_each_fact_once(qtbot, window):
     """A video names its codec in its own rows: Details shows one Codec row, the full one."""
     clip = Path(__file__).resolve().parents[2] / "sample_images" / "lumbar_long_axis_clip.mp4"
-    window.open_paths([clip])
+    window.door.open_paths([clip])
     _wait_loaded(qtbot, window, 1)
     details = window.metadata.plain_text()
     labels = [line.split(":")[0].strip() for line in details.splitlines() if ":" in line]

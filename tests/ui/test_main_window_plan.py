@@ -68,6 +68,11 @@ def undo_redo(window: MainWindow, expected_text: str) -> Plan:
     return before
 
 
+def listed(window) -> dict[str, str]:
+    """The annotation list's rows, by name with its key."""
+    return dict(window.annotation_list.rows())
+
+
 def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, window) -> None:
     image_id = window.current_image_id()
     assert image_id is not None
@@ -79,8 +84,11 @@ def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, win
     target = only(window.plan.plan, Target)
     assert target.position == Point(300, 250) and target.image_id == image_id
     depth = window.workspace.controller.measurements.target_depths[target.id].value
-    assert window.annotation_list.rows() == [("ligament", f"{depth:.1f} mm deep")]
-    before = undo_redo(window, "Add target")
+    # The lumbar sample says LSPINE: the tool names the lumbar catalog's first target, and
+    # the list gives it the site number its label carries on the image.
+    first = window.catalogs.region("lumbar_spine").targets[0].name
+    assert window.annotation_list.rows() == [(f"1  {first}", f"{depth:.1f} mm deep")]
+    before = undo_redo(window, f"Add target '{first}'")
     assert before.targets() == ()
 
     use_tool(window, "needle path")
@@ -89,7 +97,7 @@ def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, win
     assert path.entry == Point(220, 90) and path.target_id == target.id
     length = math.hypot(80, 160) * mm_px
     angle = window.workspace.controller.measurements.path(path.id).angle_deg.value
-    assert dict(window.annotation_list.rows())["to ligament"] == f"{length:.1f} mm · {angle:.0f}°"
+    assert listed(window)[f"1  to {first}"] == f"{length:.1f} mm · {angle:.0f}°"
     undo_redo(window, "Add needle path")
 
     use_tool(window, "avoid zone")
@@ -98,23 +106,24 @@ def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, win
     qtbot.keyClick(window.pane.view, Qt.Key.Key_Return)
     zone = only(window.plan.plan, AvoidZone)
     assert zone.shape is ZoneShape.POLYGON and len(zone.points) == 3
-    # The toolbar's "Avoid" box names the structure (no region yet: generic kinds).
-    assert window.tool_bar.avoid_box.currentText() == "artery (unnamed)"
-    assert zone.kind is AvoidKind.ARTERY and zone.margin_mm == window.limits.default_zone_margin_mm
-    undo_redo(window, "Add avoid zone")
+    # The toolbar's "Avoid" box names the structure: the lumbar catalog's first.
+    avoid = window.catalogs.region("lumbar_spine").avoid[0]
+    assert window.tool_bar.avoid_box.currentText() == avoid.name
+    assert (zone.kind, zone.name, zone.margin_mm) == (avoid.kind, avoid.name, avoid.margin_mm)
+    undo_redo(window, f"Add avoid zone '{avoid.name}'")
 
     use_tool(window, "avoid ellipse")
     drag(qtbot, window, (150, 380), (200, 420))
     ellipse = [a for a in window.plan.plan.annotations if isinstance(a, AvoidZone)][-1]
     assert ellipse.shape is ZoneShape.ELLIPSE
     assert ellipse.points == (Point(150, 380), Point(200, 420))
-    undo_redo(window, "Add avoid zone")
+    undo_redo(window, f"Add avoid zone '{avoid.name}'")
 
     use_tool(window, "caliper")
     drag(qtbot, window, (120, 100), (120, 200))
     caliper = only(window.plan.plan, Caliper)
     assert caliper.a == Point(120, 100) and caliper.b == Point(120, 200)
-    assert dict(window.annotation_list.rows())["caliper"] == f"{100 * mm_px:.1f} mm"
+    assert listed(window)["C  caliper"] == f"{100 * mm_px:.1f} mm"  # after zones A and B
     undo_redo(window, "Add caliper")
 
     use_tool(window, "angle")
@@ -123,7 +132,7 @@ def test_each_kind_is_drawn_with_the_toolbar_and_the_mouse_and_undone(qtbot, win
     angle_m = only(window.plan.plan, AngleMeasurement)
     assert angle_m.vertex == Point(450, 200)
     expected = math.degrees(math.atan2(100, 50))  # between (50, -100) and (100, 0)
-    assert dict(window.annotation_list.rows())["angle"] == f"{expected:.0f}°"
+    assert listed(window)["D  angle"] == f"{expected:.0f}°"
     undo_redo(window, "Add angle")
 
     use_tool(window, "text")

@@ -289,6 +289,8 @@ def test_a_new_image_takes_the_region_its_file_names(qtbot, window) -> None:
     open_images(qtbot, window, HIP_CINE, HIP_GRAB)
     regions = [im.region for im in window.plan.plan.images]
     assert regions == ["lumbar_spine", "hip", "hip"]
+    # Read from the files, not said by the clinician: closing asks nothing yet.
+    assert not window.plan_files.needs_saving()
     window.show_image(1)
     fit_1to1(window)
     assert window.tool_bar.region.id == "hip"

@@ -15,6 +15,7 @@ from prolo_planner.core.safety import Severity, WarningCode
 from prolo_planner.report.content import report_content
 from prolo_planner.report.header import ReportHeader
 from prolo_planner.report.plan_images import PlanImages
+from prolo_planner.ui import theme
 from prolo_planner.ui.main_window import MainWindow
 from prolo_planner.ui.panels.icons import severity_colour
 from prolo_planner.ui.panels.warnings_panel import ACKNOWLEDGED_SUFFIX
@@ -79,7 +80,7 @@ def test_acknowledge_undo_and_the_report(qtbot, window) -> None:
     item = panel.list.item(row)
     assert item.text() == crossing.message + ACKNOWLEDGED_SUFFIX and item.isSelected()
     assert panel.is_acknowledged_row(row)
-    assert item.foreground().color().name() == "#8c8c8c"  # greyed
+    assert item.foreground().color().name() == theme.current().text_dim  # greyed
     assert panel.summary.text().endswith(", 1 acknowledged")
     assert panel.summary.text().startswith(f"{n} warning")
     assert panel.messages()[row] == crossing.message  # the warning's words are unchanged

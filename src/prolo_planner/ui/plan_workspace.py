@@ -161,12 +161,14 @@ class PlanWorkspace(QObject):
     def has_work(self) -> bool:
         """Whether closing without saving would lose something the clinician did: annotations,
         what was said of an image, the weight or a note. Images merely opened are not work,
-        nor is a calibration alone (two clicks on the depth scale make it again)."""
+        nor is a calibration alone (two clicks on the depth scale make it again), nor the
+        region (read from the file when it opens, one choice in a list otherwise)."""
         plan = self.controller.plan
         if plan.annotations or plan.patient_weight_kg is not None or plan.title or plan.note:
             return True
         return any(
-            replace(im, manual_calibration=None) != ImagePlan(im.ref, id=im.id, extra=im.extra)
+            replace(im, manual_calibration=None, region="")
+            != ImagePlan(im.ref, id=im.id, extra=im.extra)
             for im in plan.images
         )
 
