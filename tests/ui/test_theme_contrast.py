@@ -162,3 +162,37 @@ def test_applying_a_theme_sets_the_stylesheet_and_palette(qapp) -> None:
         assert qapp.palette().color(QPalette.ColorRole.Window).name() == DARK.window
     finally:
         apply_theme(qapp, "dark")
+
+
+def test_the_preferences_switch_the_theme_and_keep_it(qapp, qtbot) -> None:
+    from prolo_planner.ui.preferences import PreferencesDialog
+    from prolo_planner.ui.settings import AppSettings, theme_preference
+
+    settings = AppSettings()
+    dialog = PreferencesDialog(settings)
+    qtbot.addWidget(dialog)
+    assert dialog.theme_buttons[ThemeName.DARK].isChecked()
+    try:
+        dialog.theme_buttons[ThemeName.LIGHT].click()
+        # At once, in the whole app, and for the next start.
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == LIGHT.window
+        assert LIGHT.text in qapp.styleSheet()
+        assert theme_preference() == "light" and AppSettings().theme == "light"
+        dialog.theme_buttons[ThemeName.DARK].click()
+        assert theme_preference() == "dark"
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == DARK.window
+    finally:
+        apply_theme(qapp, "dark")
+        settings.theme = "dark"
+
+
+def test_edit_preferences_opens_the_dialog(qtbot) -> None:
+    from prolo_planner.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    action = window.findChild(type(window.menu("Edit").menuAction()), "preferences")
+    assert action is not None and action in window.menu("Edit").actions()
+    action.trigger()
+    assert window.preferences_dialog.isVisible()
+    window.preferences_dialog.close()
