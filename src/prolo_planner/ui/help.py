@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -57,6 +58,17 @@ def tool_shortcuts(entries: Iterable[tuple[str, str, str]]) -> list[Shortcut]:
     return [Shortcut("Plan", key, f"{name.capitalize()}: {what}") for name, key, what in entries]
 
 
+#: Keys Qt lists for standard actions that a PC keyboard does not have (F13 to F35, and the
+#: Undo, Redo, Cut, Copy and Paste keys of some Unix keyboards).
+_NOT_ON_A_KEYBOARD = re.compile(r"^(F(1[3-9]|2\d|3[0-5])|Undo|Redo|Cut|Copy|Paste)$")
+
+
+def keyboard_keys(keys: str) -> str:
+    """'Ctrl+Z or Alt+Backspace or Undo' as the keys on the keyboard, one a line."""
+    found = [k for k in keys.split(" or ") if not _NOT_ON_A_KEYBOARD.match(k.strip())]
+    return "\n".join(found or [keys])
+
+
 class ShortcutsDialog(QDialog):
     """A table of every shortcut, grouped as in the menus. Non-modal: it can stay open."""
 
@@ -73,11 +85,13 @@ class ShortcutsDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         header = self.table.horizontalHeader()
+        # Each alternative of a key on its own line, so neither column squeezes the other.
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         for row, s in enumerate(self.shortcuts):
-            for col, text in enumerate((s.group, s.keys, s.what)):
+            for col, text in enumerate((s.group, keyboard_keys(s.keys), s.what)):
                 item = QTableWidgetItem(text)
                 if col == 1:
                     font = item.font()
@@ -89,6 +103,7 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
+        self.table.resizeRowsToContents()
         self.resize(600, 640)
 
     def keys(self) -> list[str]:

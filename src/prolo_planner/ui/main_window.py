@@ -44,6 +44,7 @@ from prolo_planner.core.plan import (
     Target,
 )
 from prolo_planner.imaging.source import ImageSource
+from prolo_planner.ui.dock_layout import REFERENCE_HEIGHT, DockLayout, DockPlace
 from prolo_planner.ui.edit_menu import EditActions
 from prolo_planner.ui.help import (
     MOUSE_GESTURES,
@@ -62,6 +63,7 @@ from prolo_planner.ui.panels.warnings_panel import WarningsPanel
 from prolo_planner.ui.plan_controller import PlanController
 from prolo_planner.ui.plan_files import PlanFiles
 from prolo_planner.ui.plan_workspace import PlanWorkspace, changed_images, same_file
+from prolo_planner.ui.preferences import install_preferences
 from prolo_planner.ui.settings import AppSettings
 from prolo_planner.ui.thumbnails import ThumbnailStrip
 from prolo_planner.ui.tool_bar import PlanToolBar
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
         self.properties = PropertyEditor()
         self.warnings_panel = WarningsPanel()
         self.image_properties = ImageProperties()
+        self.dock_layout = DockLayout(self)
         self.thumbnail_dock = self._dock("Images", "thumbnails_dock", self.thumbnails)
         self.metadata_dock = self._dock("Details", "metadata_dock", self.metadata)
         self.annotations_dock = self._dock("Annotations", "annotations_dock", self.annotation_list)
@@ -163,6 +166,8 @@ class MainWindow(QMainWindow):
         self.workspace: PlanWorkspace = None  # type: ignore[assignment]  # set just below
         self.window_actions = WindowActions(self)
         self.window_actions.build()
+        self.dock_layout.add_action(self.menu("View"))
+        install_preferences(self, self.settings)
         self.install_plan(Plan())
 
         self.thumbnails.image_chosen.connect(self.show_image)
@@ -181,7 +186,7 @@ class MainWindow(QMainWindow):
 
         self.setAcceptDrops(True)
         if not self.settings.restore_window(self):
-            self._first_run_layout()
+            self.dock_layout.first_run()
         problems = [Notice(f"catalog skipped: {p.reason}", p.path) for p in self.catalogs.problems]
         problems += [Notice(f"clinic limits: {text}") for text in loaded_limits.problems]
         if problems:
@@ -266,13 +271,12 @@ class MainWindow(QMainWindow):
         """A panel of another feature: on the right it joins the tabs of Details; `height`
         its first height in pixels (a strip under the image)."""
         dock = self._dock(title, object_name, widget)
-        if area == Qt.DockWidgetArea.RightDockWidgetArea:
-            self.addDockWidget(area, dock)
-            self.tabifyDockWidget(self.metadata_dock, dock)
-        else:
-            self.addDockWidget(area, dock)
+        right = area == Qt.DockWidgetArea.RightDockWidgetArea
+        share = height / REFERENCE_HEIGHT if height is not None else 0.0
+        where = DockPlace(area, tab_with="metadata_dock" if right else "", height_share=share)
+        self.dock_layout.place(dock, replace(where, shown=None))
         if height is not None:
-            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+            self.dock_layout.fit()
         toggle = dock.toggleViewAction()
         toggle.setText(f"Show {title.lower()} panel")
         self.menu("View").addAction(toggle)
@@ -298,33 +302,17 @@ class MainWindow(QMainWindow):
     def _arrange_docks(self) -> None:
         """Images on the left; on the right the annotations (tabbed with the image's region
         and the file's details) above the selected item's properties and the warnings."""
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.thumbnail_dock)
-        self.addDockWidget(right, self.annotations_dock)
+        right, place = Qt.DockWidgetArea.RightDockWidgetArea, self.dock_layout.place
+        place(self.thumbnail_dock, DockPlace(Qt.DockWidgetArea.LeftDockWidgetArea))
+        place(self.annotations_dock, DockPlace(right))
         # Split before tabbing: splitting a dock that is already in tabs only adds a tab.
-        self.splitDockWidget(self.annotations_dock, self.properties_dock, Qt.Orientation.Vertical)
-        self.splitDockWidget(self.properties_dock, self.warnings_dock, Qt.Orientation.Vertical)
-        self.tabifyDockWidget(self.annotations_dock, self.image_dock)
-        self.tabifyDockWidget(self.image_dock, self.metadata_dock)
+        # The warnings get the most of the column: they are read, not scrolled to.
+        place(self.properties_dock, DockPlace(right, below="annotations_dock", weight=0.8))
+        place(self.warnings_dock, DockPlace(right, below="properties_dock", weight=1.25))
+        place(self.image_dock, DockPlace(right, tab_with="annotations_dock"))
+        place(self.metadata_dock, DockPlace(right, tab_with="image_dock"))
         self.annotations_dock.raise_()
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.messages)
-
-    def _first_run_layout(self) -> None:
-        """Most of the screen for the image, with room in the docks for names and details."""
-        screen = self.screen().availableGeometry()
-        width = min(1600, int(screen.width() * 0.92))
-        height = min(1000, int(screen.height() * 0.92))
-        self.resize(width, height)
-        self.move(screen.center() - self.rect().center())
-        self.resizeDocks(
-            [self.thumbnail_dock, self.annotations_dock], [190, 430], Qt.Orientation.Horizontal
-        )
-        third = max(160, height // 3)
-        self.resizeDocks(
-            [self.annotations_dock, self.properties_dock, self.warnings_dock],
-            [third, third, third],
-            Qt.Orientation.Vertical,
-        )
+        place(self.messages, DockPlace(Qt.DockWidgetArea.BottomDockWidgetArea, shown=None))
 
     # -- menus ----------------------------------------------------------------------------
     def show_shortcuts(self) -> ShortcutsDialog:

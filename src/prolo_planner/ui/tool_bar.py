@@ -251,6 +251,8 @@ class PlanToolBar(QToolBar):
         self.avoid_box.setToolTip("The structure a new avoid zone outlines (its kind and margin)")
         self.avoid_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.avoid_box.setMinimumContentsLength(22)
+        # As wide as its longest name: a structure to avoid is never shown cut short.
+        self.avoid_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.avoid_box.currentIndexChanged.connect(lambda _i: self._refresh_defaults())
         self.addWidget(self.avoid_box)
         self._fill_avoid_box()

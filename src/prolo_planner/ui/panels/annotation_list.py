@@ -3,12 +3,14 @@ colour of its worst warning; its selection is the image's selection, both ways."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QModelIndex, QRect, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -89,6 +91,31 @@ def key_value(a: Annotation, measurements: PlanMeasurements) -> str:
     return measurement_text(found[0]) if found else ""
 
 
+class _WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their wrapped text at the column's width (Qt's own size hint does not
+    wrap, so a wrapped name would be cut to one line)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        base = super().sizeHint(option, index)
+        width = self.tree.columnWidth(index.column())
+        if index.column() == 0:
+            depth = 0
+            parent = index.parent()
+            while parent.isValid():
+                depth, parent = depth + 1, parent.parent()
+            width -= self.tree.indentation() * depth + 26  # the branch and the icon
+        text = str(index.data() or "")
+        if width <= 0 or not text:
+            return base
+        flags = Qt.TextFlag.TextWordWrap
+        bounds = option.fontMetrics.boundingRect(QRect(0, 0, width - 8, 10_000), flags, text)
+        return QSize(base.width(), max(base.height(), bounds.height() + 4))
+
+
 def _keyed(key: str | None, name: str) -> str:
     """'3  L4-L5 interspinous ligament': the key first, as the label on the image shows it."""
     return f"{key}  {name}" if key else name
@@ -114,12 +141,18 @@ class AnnotationList(QWidget):
         self.tree.setHeaderLabels(["Annotation", "Value"])
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
+        # Long names wrap onto a second line rather than lose their end to an ellipsis.
+        self.tree.setUniformRowHeights(False)
+        self.tree.setWordWrap(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.tree.setItemDelegate(_WrappingDelegate(self.tree))
         self.tree.setAllColumnsShowFocus(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # A narrower column wraps more: the rows' heights follow its width.
+        header.sectionResized.connect(lambda *_: self.tree.scheduleDelayedItemsLayout())
         self.tree.itemSelectionChanged.connect(self._tree_selection_changed)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         layout = QVBoxLayout(self)

@@ -47,6 +47,7 @@ class ImageProperties(QWidget):
         self._frame = 0
         self.name = QLabel("No image")
         self.name.setObjectName("image_name")
+        self.name.setWordWrap(True)  # a long file name wraps rather than widen the panel
         self.name.setStyleSheet("font-weight: bold;")
         self.region = QComboBox()
         self.region.setObjectName("image_region")

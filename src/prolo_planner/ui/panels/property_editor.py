@@ -132,6 +132,7 @@ class PropertyEditor(QWidget):
         self.target_name = QComboBox()
         self.target_name.setObjectName("target_name")
         self.target_name.setEditable(True)
+        _narrow(self.target_name)
         self.target_name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.target_name.activated.connect(lambda _i: self._target_name_chosen())
         self.target_name.lineEdit().editingFinished.connect(self._target_name_chosen)
@@ -195,6 +196,7 @@ class PropertyEditor(QWidget):
         self.zone_name = QComboBox()
         self.zone_name.setObjectName("zone_name")
         self.zone_name.setEditable(True)
+        _narrow(self.zone_name)
         self.zone_name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.zone_name.activated.connect(lambda _i: self._zone_name_chosen())
         self.zone_name.lineEdit().editingFinished.connect(self._zone_name_chosen)
@@ -456,3 +458,10 @@ def _set_enum(box: QComboBox, value: StrEnum) -> None:
 def _set_value(box: QDoubleSpinBox | QSpinBox, value: float) -> None:
     with QSignalBlocker(box):
         box.setValue(value)
+
+
+def _narrow(box: QComboBox) -> None:
+    """A name field as wide as its column, not as its longest catalog name: the panel must
+    fit its dock on a 1366-pixel screen."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(12)

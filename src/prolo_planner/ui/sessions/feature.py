@@ -57,7 +57,7 @@ ConfirmSign = Callable[[QWidget, Session, Sequence[str]], bool]
 DOCK_HEIGHT = 250
 #: Tall enough, when images are held back, to read their reasons.
 HELD_DOCK_HEIGHT = 380
-PANEL_MIN_HEIGHT = 215
+PANEL_MIN_HEIGHT = 185
 
 
 def ask(parent: QWidget) -> Confirm:
@@ -693,7 +693,8 @@ def _panel(
     timeline in the middle, the open session's fields beside."""
     panel = QWidget()
     panel.setObjectName("patients_panel")
-    # Never so short that the timeline shows fewer than a handful of sessions.
+    # Never so short that the timeline shows fewer than three sessions (1366 x 768 keeps
+    # the rest for the image).
     panel.setMinimumHeight(PANEL_MIN_HEIGHT)
     left = QSplitter(Qt.Orientation.Vertical)
     left.addWidget(patients)

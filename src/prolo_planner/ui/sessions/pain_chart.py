@@ -26,6 +26,8 @@ _SERIES = {
     "dark": (QColor(255, 146, 72), QColor(92, 214, 130)),
     "light": (QColor(196, 84, 0), QColor(23, 120, 60)),
 }
+#: The dark theme's, the default.
+PAIN_BEFORE, PAIN_AFTER = _SERIES["dark"]
 VOLUME = QColor(88, 132, 196, 150)
 #: A recorded complication: the draft amber the timeline uses.
 COMPLICATION = QColor(255, 200, 90)
@@ -88,7 +90,7 @@ class PainChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pain_chart")
-        self.setMinimumSize(260, 150)
+        self.setMinimumSize(200, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMouseTracking(True)
         self._points: tuple[ChartPoint, ...] = ()

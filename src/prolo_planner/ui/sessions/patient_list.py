@@ -78,6 +78,10 @@ class NewPatientDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
+        # Wide enough for every field's hint ("the clinic's patient ID (MRN)") whole.
+        for field in (self.mrn, self.family, self.given, self.birth_date):
+            hint = field.fontMetrics().horizontalAdvance(field.placeholderText())
+            field.setMinimumWidth(hint + 24)
 
     def dicom_name(self) -> str:
         family = self.family.text().strip().upper()

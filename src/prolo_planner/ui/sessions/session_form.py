@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -141,15 +140,10 @@ class SessionForm(QWidget):
         self.notice.setWordWrap(True)
         set_tone(self.notice, "warning")
         self.notice.hide()
-        pains = QHBoxLayout()
-        pains.addWidget(QLabel("Pain before"))
-        pains.addWidget(self.pain_before)
-        pains.addSpacing(12)
-        pains.addWidget(QLabel("Pain after"))
-        pains.addWidget(self.pain_after)
-        pains.addStretch(1)
+        # One score a row: the form stays narrow beside the timeline on a small screen.
         form = QFormLayout()
-        form.addRow(pains)
+        form.addRow("Pain before", self.pain_before)
+        form.addRow("Pain after", self.pain_after)
         form.addRow(self.notes)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

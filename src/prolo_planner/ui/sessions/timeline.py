@@ -3,8 +3,8 @@ actions on a session (open, sign, amend, compare), with the course charted under
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, SignalInstance
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import QBrush, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -55,6 +55,8 @@ COLUMNS = (
     "Dextrose",
     "Anaesthetic",
 )
+#: Left out, in this order, when the table is too narrow for every column.
+OPTIONAL_COLUMNS = ("Anaesthetic", "Dextrose", "Side", "Region", "Given", "Complications")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTRE = Qt.AlignmentFlag.AlignCenter
 #: The theme's colour of each state's word.
@@ -112,6 +114,8 @@ class TimelineView(QWidget):
         # Two-line headings keep the pain columns as narrow as their numbers.
         self.table.setHorizontalHeaderLabels([c.replace("Pain ", "Pain\n") for c in COLUMNS])
         self.table.verticalHeader().hide()
+        # Rows as tall as their text: three sessions show in the strip of a 768-pixel screen.
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -138,8 +142,9 @@ class TimelineView(QWidget):
             "Make a new version of a signed session; the signed one is kept"
         )
         self.amend_button.clicked.connect(lambda: self._request(self.amend_requested))
-        self.compare_button = QPushButton("Compare with previous")
-        self.compare_button.setToolTip("This session beside the one before it")
+        # Short words: the strip under the image must fit a 1366-pixel-wide screen.
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("Compare this session with the one before it, side by side")
         self.compare_button.clicked.connect(lambda: self._request(self.compare_requested))
         self.resolve_button = QPushButton("Resolve conflict…")
         self.resolve_button.setObjectName("resolve_conflict")
@@ -177,7 +182,7 @@ class TimelineView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(top)
         split.addWidget(self.chart)
-        split.setStretchFactor(0, 3)
+        split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
@@ -209,7 +214,7 @@ class TimelineView(QWidget):
             self.table.setRowCount(len(self.rows))
             for i, row in enumerate(self.rows):
                 self._fill_row(i, row)
-        self.table.resizeColumnsToContents()
+        self._fit_columns()
         self.chart.set_rows(self.rows)
         if chosen is not None and self.row_of(chosen) is not None:
             self.select_session(chosen)
@@ -241,7 +246,12 @@ class TimelineView(QWidget):
             (anaesthetic_text(row), None),
         )
         sites = "\n".join(f"• {n}" for n in row.site_names) or "no sites planned"
-        tip = f"{session_date(s)}  {s.clinician}\n{sites}\n\n{done_text(row)}"
+        # What columns left out on a narrow screen say is in every row's tooltip.
+        where = ", ".join(t for t in (region_name(s.region), side_text(s.side)) if t)
+        dextrose = cells[COLUMNS.index("Dextrose")][0]
+        anaesthetic = cells[COLUMNS.index("Anaesthetic")][0]
+        doses = f"{dextrose} dextrose, {anaesthetic}" if row.dextrose_g else anaesthetic
+        tip = f"{session_date(s)}  {s.clinician}\n{where}: {doses}\n{sites}\n\n{done_text(row)}"
         tip += f"\n\n{s.notes}" if s.notes else ""
         if row.origin is not None and row.origin.sr_instance_uid:
             tip += f"\n\nPulled from {row.origin.node} on {row.origin.pulled_at[:10]}"
@@ -293,7 +303,31 @@ class TimelineView(QWidget):
                     font = item.font()
                     font.setBold(row.session.id == session_id)
                     item.setFont(font)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their contents; those that do not fit the table's width are
+        left out, the least needed first (what they say is in each row's tooltip), so no
+        column is cut at the table's edge."""
+        for c in range(len(COLUMNS)):
+            self.table.setColumnHidden(c, False)
         self.table.resizeColumnsToContents()
+        head = self.table.horizontalHeader()
+        room = self.table.viewport().width()
+        if room <= 0:
+            return
+        total = sum(head.sectionSize(c) for c in range(len(COLUMNS)))
+        for name in OPTIONAL_COLUMNS:
+            if total <= room:
+                break
+            c = COLUMNS.index(name)
+            total -= head.sectionSize(c)
+            self.table.setColumnHidden(c, True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # Once the table inside has its new width too.
+        QTimer.singleShot(0, self, self._fit_columns)
 
     # -- choosing ---------------------------------------------------------------------------
     def row_of(self, session_id: int) -> int | None:
