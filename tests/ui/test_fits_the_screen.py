@@ -129,6 +129,7 @@ def test_the_dialogs_open_whole_on_the_small_screen(qtbot, desk) -> None:
     assert compare is not None
     compare.resize(1366, 768)
     settle(qtbot)
+    assert compare.minimumSizeHint().width() <= 1366 and compare.width() <= 1366
     assert cut_texts(compare) == []
     sessions.review.close_compare()
 

@@ -179,7 +179,8 @@ def _cells(view: QAbstractItemView) -> Iterator[str]:
                     if text and rect.height() + SLACK < lines.height():
                         yield f"{_name(view)}: {text[:40]!r} cut to {rect.height()} px high"
                     continue
-                need = metrics.horizontalAdvance(text) + icon + check + 8
+                # What the view itself asks for the item: its text, icon, check and margins.
+                need = view.sizeHintForIndex(index).width()
                 if text and right - rect.left() + SLACK < need:
                     yield f"{_name(view)}: {text[:40]!r} cut to {right - rect.left()} px"
             child = model.index(row, 0, parent)

@@ -133,8 +133,14 @@ class _Side(QWidget):
         # Looking only: a right click here must not offer to delete from the plan.
         self.pane.view.context_menu_requested.disconnect()
         self.source: ImageSource | None = None
-        top = QHBoxLayout()
-        top.addWidget(self.heading, 1)
+        # The heading above the image's chooser, which takes the side's whole width: two
+        # sides fit a 1366-pixel screen with each image's name whole.
+        self.images.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.images.setMinimumContentsLength(20)
+        top = QVBoxLayout()
+        top.addWidget(self.heading)
         top.addWidget(self.images)
         #: Stands in for the other side's cine bar, so both images start on the same row.
         self.spacer = QWidget(self)

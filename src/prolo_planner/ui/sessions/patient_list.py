@@ -123,9 +123,10 @@ class PatientList(QWidget):
         self.results = QListWidget()
         self.results.setObjectName("patient_results")
         self.results.setAlternatingRowColors(True)
-        # Long lines are cut with an ellipsis (the whole line is the tooltip), not scrolled.
+        # Long lines wrap at the list's width, neither cut nor scrolled sideways.
         self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.results.setWordWrap(True)
+        self.results.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.count = QLabel("")
         self.count.setObjectName("patient_count")
         self.new_button = QPushButton("New patient…")
