@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from prolo_planner.core.edits import AddAnnotation, Compound
@@ -173,3 +174,22 @@ def test_docks_are_not_turned_into_tabs_by_a_drop(qtbot, desk) -> None:
     # The window's own tabs are still made (Annotations | Image | Details).
     assert window.image_dock in window.tabifiedDockWidgets(window.annotations_dock)
     assert all(isinstance(d, QDockWidget) for d in window.dock_layout.docks())
+
+
+def test_no_two_actions_share_a_key(qtbot, desk) -> None:
+    """An ambiguous key does nothing at all in Qt: every key of the window is one action's
+    (the layout's and the preferences' actions were added beside the features' own)."""
+    window, _, _ = desk
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for key in action.shortcuts():
+            text = key.toString()
+            if not text or action.shortcutContext() == Qt.ShortcutContext.WidgetShortcut:
+                continue
+            assert text not in seen or seen[text] == action.text(), (
+                text,
+                seen.get(text),
+                action.text(),
+            )
+            seen[text] = action.text()
+    assert "Ctrl+Shift+R" in seen  # the procedure record's

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 Area = Qt.DockWidgetArea
@@ -180,8 +180,7 @@ class DockLayout(QObject):
         """View > Reset layout."""
         action = QAction("Reset &layout", self.window)
         action.setObjectName("reset_layout")
-        action.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        # No key of its own: rarely wanted, and every free key is worth more elsewhere.
         action.setStatusTip("Every panel back in its place, sized for this window")
         action.triggered.connect(lambda _checked=False: self.reset())
         self.window.addAction(action)
