@@ -206,6 +206,8 @@ def test_a_conflict_is_shown_and_resolved(qtbot, tmp_path: Path) -> None:
     state = timeline.table.item(timeline.row_of(mine.id), timeline.column("State"))
     assert "CONFLICT with #" in state.text()
     assert state.foreground().color() == tone_colour("danger")  # the theme's red
+    date = timeline.table.item(timeline.row_of(mine.id), timeline.column("Date"))
+    assert date.foreground().color() == tone_colour("danger") and "In conflict" in date.toolTip()
     timeline.select_session(mine.id)
     assert timeline.resolve_button.isVisibleTo(timeline) and timeline.resolve_button.isEnabled()
     asked = []

@@ -277,6 +277,10 @@ class TimelineView(QWidget):
         if state_item is not None:
             tone = "danger_text" if other is not None else _STATE_TONE[state]
             state_item.setForeground(QBrush(theme.current().qcolor(tone)))
+        date_item = self.table.item(i, COLUMNS.index("Date"))
+        if date_item is not None and other is not None:
+            # The State column may be dropped from a narrow panel: the date says it too.
+            date_item.setForeground(QBrush(theme.current().qcolor("danger_text")))
         complications = self.table.item(i, COLUMNS.index("Complications"))
         if complications is not None and row.done is not None:
             said = row.done.complications
