@@ -147,10 +147,15 @@ def _shoot_in(out: Path, width: int, height: int, theme: str) -> int:
     window.plan.undo()
     window.plan.select([])
 
-    # The session timeline: the Patients dock with the course of sessions.
+    # The session timeline: the Patients dock, the previous (signed) session chosen in it.
     sessions.dock.show()
     sessions.dock.raise_()
-    save(window, "session-timeline")
+    table = sessions.timeline.table
+    if table.rowCount() > 1:
+        table.selectRow(1)
+    save(sessions.dock, "session-timeline")
+    if table.rowCount() > 1:
+        table.selectRow(0)
 
     # Compare with the previous session.
     compare = sessions.review.compare_with_previous()

@@ -55,6 +55,17 @@ def sized(qtbot, window: MainWindow, size: tuple[int, int]) -> None:
     settle(qtbot)
 
 
+def overlapping_docks(window: MainWindow) -> list[tuple[str, str]]:
+    """Docks laid over one another (not tabs): a layout the window could not fit."""
+    docks = [d for d in window.dock_layout.docks() if d.isVisible() and not d.isFloating()]
+    return [
+        (a.objectName(), b.objectName())
+        for i, a in enumerate(docks)
+        for b in docks[i + 1 :]
+        if a.geometry().intersects(b.geometry()) and b not in window.tabifiedDockWidgets(a)
+    ]
+
+
 def risky_site(window: MainWindow) -> str:
     """A target in the dura's margin, reached through the spinal canal: red warnings."""
     plan = window.plan.plan
@@ -75,6 +86,7 @@ def test_the_main_window_shows_nothing_cut(qtbot, desk, size) -> None:
     minimum = window.minimumSizeHint()
     assert minimum.width() <= size[0] and minimum.height() <= size[1], minimum
     assert window.width() <= size[0]
+    assert overlapping_docks(window) == []
     assert cut_texts(window) == []
     # Planning, with warnings listed and a needle path selected.
     window.show_annotations([risky_site(window)])
@@ -150,6 +162,7 @@ def test_reset_layout_puts_every_panel_back(qtbot, desk) -> None:
     sessions.dock.setFloating(True)
     window.findChild(type(window.menu("View").menuAction()), "reset_layout").trigger()
     settle(qtbot)
+    assert overlapping_docks(window) == []
     for dock in layout.docks():
         assert not dock.isFloating(), dock.objectName()
         assert window.dockWidgetArea(dock) == placed[dock.objectName()], dock.objectName()

@@ -95,6 +95,9 @@ def _cut(root: QWidget) -> Iterator[str]:
             if bar.isVisible() and bar.maximum() > SLACK:
                 yield f"{_name(widget)}: {bar.maximum()} px wider than its dock, cut at the right"
         elif isinstance(widget, QAbstractItemView) and not isinstance(widget, QHeaderView):
+            bar = widget.horizontalScrollBar()
+            if widget.wordWrap() and bar.isVisible() and bar.maximum() > SLACK:
+                yield f"{_name(widget)}: wraps its rows yet scrolls sideways"
             yield from _cells(widget)
         elif isinstance(widget, QTabBar):
             for i in range(widget.count()):

@@ -110,13 +110,22 @@ class DockLayout(QObject):
                 by_area.setdefault(w.dockWidgetArea(dock), []).append(dock)
         across = []
         sizes = []
+        # The strip under the image spans the left column and the image: the right column
+        # takes no more than it leaves (else the strip and the column would overlap).
+        bottom_min = max(
+            (d.minimumSizeHint().width() for d in by_area.get(Area.BottomDockWidgetArea, [])),
+            default=0,
+        )
         for area, share, limits in (
             (Area.LeftDockWidgetArea, LEFT_SHARE, LEFT_PX),
             (Area.RightDockWidgetArea, RIGHT_SHARE, RIGHT_PX),
         ):
             if by_area.get(area):
                 across.append(by_area[area][0])
-                sizes.append(_clamp(width * share, limits))
+                size = _clamp(width * share, limits)
+                if area == Area.RightDockWidgetArea and bottom_min:
+                    size = max(limits[0], min(size, width - bottom_min - 8))
+                sizes.append(size)
         if across:
             w.resizeDocks(across, sizes, Qt.Orientation.Horizontal)
         # One size per section of the column: a group of tabs is sized by its first dock.

@@ -84,7 +84,7 @@ class ExportDialog(QDialog):
             box.setChecked(f in DEFAULT_FORMATS)
         self.banner = QCheckBox("Patient banner")
         self.scale_bar = QCheckBox("Millimetre scale bar")
-        self.legend = QCheckBox("Legend of targets and zones")
+        self.legend = QCheckBox("Legend of the numbers and letters on the image")
         self.watermark = QCheckBox("“Planning image, not for diagnosis” watermark")
         for box in (self.banner, self.scale_bar, self.legend, self.watermark):
             box.setChecked(True)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -31,6 +32,7 @@ from prolo_planner.core.edits import AcknowledgeWarnings, SetPlanFields
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.plan import Anaesthetic, Plan
 from prolo_planner.core.safety import SafetyWarning, Severity
+from prolo_planner.ui import theme
 from prolo_planner.ui.panels.binding import Bindings
 from prolo_planner.ui.panels.icons import severity_icon
 from prolo_planner.ui.plan_workspace import PlanWorkspace
@@ -128,6 +130,10 @@ class WarningsPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("warnings_list")
         self.list.setWordWrap(True)
+        # Each warning wraps at the panel's width and is read whole: never scrolled sideways.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.list.setAlternatingRowColors(False)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.itemClicked.connect(self._clicked)
@@ -161,6 +167,8 @@ class WarningsPanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self._update_actions()
+        # Its words' colours are the theme's: listed again when the clinician switches it.
+        theme.announcer().changed.connect(self._theme_changed)
 
     @staticmethod
     def _button(action: QAction) -> QToolButton:
@@ -183,6 +191,9 @@ class WarningsPanel(QWidget):
     @property
     def warnings(self) -> tuple[SafetyWarning, ...]:
         return self._workspace.controller.warnings if self._workspace else ()
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         ws = self._workspace

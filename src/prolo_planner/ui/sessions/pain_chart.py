@@ -217,7 +217,7 @@ class PainChart(QWidget):
                 str(pain),
             )
             ml = self._volume_max * pain / PAIN_MAX
-            painter.setPen(VOLUME.lighter(150))
+            painter.setPen(theme.current().qcolor("info_text"))  # the volume axis
             painter.drawText(
                 QRectF(r.right() + 6, y - 8, self.MARGIN_RIGHT - 6, 16),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -225,7 +225,7 @@ class PainChart(QWidget):
             )
         painter.setPen(axis)
         painter.drawText(QRectF(0, 4, r.left() + 30, 16), Qt.AlignmentFlag.AlignLeft, "Pain 0–10")
-        painter.setPen(VOLUME.lighter(150))
+        painter.setPen(theme.current().qcolor("info_text"))
         painter.drawText(
             QRectF(r.right() - 30, 4, self.MARGIN_RIGHT + 28, 16), Qt.AlignmentFlag.AlignRight, "mL"
         )

@@ -139,14 +139,15 @@ class PatientList(QWidget):
         self.pacs_button.clicked.connect(self.find_on_pacs)
         self.pacs_dialog: PacsPullDialog | None = None
 
+        # The count above the buttons: the list stays narrow in the strip under the image.
         bottom = QHBoxLayout()
-        bottom.addWidget(self.count, 1)
         bottom.addWidget(self.pacs_button)
         bottom.addWidget(self.new_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.results, 1)
+        layout.addWidget(self.count)
         layout.addLayout(bottom)
 
         self._timer = QTimer(self)

@@ -189,10 +189,15 @@ class TimelineView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
         self._update_buttons()
+        # Its words' colours are the theme's: drawn again when the clinician switches it.
+        theme.announcer().changed.connect(self._theme_changed)
 
     # -- what is shown ----------------------------------------------------------------------
     def show_patient(self, patient: Patient | None) -> None:
         self.patient = patient
+        self.refresh()
+
+    def _theme_changed(self, _theme: object) -> None:
         self.refresh()
 
     def refresh(self) -> None:
