@@ -13,7 +13,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # The project itself is built from the locked hatchling (no build isolation, so nothing floats).
 INSTALL_SELF := $(PIP) --no-deps --no-build-isolation -e .
 
-.PHONY: run test check bench samples lock lint clean
+.PHONY: run test check bench samples screenshots lock lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/bench_pacs.py || status=1; \
 	$(PY) benchmarks/readme_tables.py README.md || status=1; \
 	exit $$status
+
+## The main screens at 1366 x 768 and 1920 x 1080 from the demo store, for the README (Xvfb).
+screenshots: $(APP_STAMP)
+	$(PY) scripts/screenshots.py --out docs/screenshots
 
 ## Regenerate the bundled sample images and their MANIFEST.json.
 samples: $(TEST_STAMP)
