@@ -236,3 +236,29 @@ def test_nice_ceiling():
         50.0,
         200.0,
     ]
+
+
+def test_a_theme_switch_recolours_the_rows_without_reading_the_store(qtbot, demo):
+    """The State words take the theme's tones; switching the theme redraws the rows already
+    read, and reads nothing (a window whose store is closed may still be listening)."""
+    from PySide6.QtWidgets import QApplication
+
+    from prolo_planner.ui import theme
+
+    view = TimelineView(demo.repo)
+    qtbot.addWidget(view)
+    view.show_patient(demo.result.patient)
+    state = COLUMNS.index("State")
+    app = QApplication.instance()
+    theme.apply_theme(app, "dark")
+    try:
+        draft = view.table.item(0, state).foreground().color().name()
+        assert draft == theme.current().qcolor("warning_text").name()
+        demo.repo.close()  # the switch must not need it
+        light = theme.apply_theme(app, "light")
+        assert view.table.item(0, state).foreground().color().name() == (
+            light.qcolor("warning_text").name()
+        )
+        assert light.qcolor("warning_text").name() != draft
+    finally:
+        theme.apply_theme(app, "dark")

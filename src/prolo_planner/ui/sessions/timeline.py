@@ -198,7 +198,13 @@ class TimelineView(QWidget):
         self.refresh()
 
     def _theme_changed(self, _theme: object) -> None:
-        self.refresh()
+        """Draw the rows already read in the new theme's colours. Nothing is read from the
+        store: a theme switch is no reason to touch it (and a window whose store was closed
+        may still be listening)."""
+        with QSignalBlocker(self.table):
+            for i, row in enumerate(self.rows):
+                self._fill_row(i, row)
+        self.chart.update()
 
     def refresh(self) -> None:
         """Read the patient's sessions again (after a save, a sign or an amendment)."""
