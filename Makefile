@@ -53,6 +53,7 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/bench_store.py || status=1; \
 	$(PY) benchmarks/bench_startup.py || status=1; \
 	$(PY) benchmarks/bench_pacs.py || status=1; \
+	$(PY) benchmarks/bench_edits.py || status=1; \
 	$(PY) benchmarks/readme_tables.py README.md || status=1; \
 	exit $$status
 

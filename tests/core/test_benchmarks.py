@@ -77,6 +77,17 @@ def results(tmp_path_factory) -> Path:
             str(folder / "pacs.json"),
         ).stdout,
     }
+    out["edits"] = _run(
+        "bench_edits.py",
+        "--sizes",
+        "10,20",
+        "--per-image",
+        "10",
+        "--edits",
+        "3",
+        "--json",
+        str(folder / "edits.json"),
+    ).stdout
     (folder / "stdout.json").write_text(json.dumps(out), encoding="utf-8")
     return folder
 
@@ -113,6 +124,14 @@ def test_pacs_benchmark_pulls_and_finds(results):
     assert all(r["sessions"] == 2 and r["images"] == 4 for r in data["pull"].values())
     assert data["patients_on_pacs"] == 6  # the course's patient and the crowd
     assert "pull DIMSE C-GET" in printed and "find  DIMSE C-FIND" in printed
+
+
+def test_edit_benchmark_prints_its_figures(results):
+    printed = json.loads((results / "stdout.json").read_text())["edits"]
+    data = json.loads((results / "edits.json").read_text())
+    assert [(r["annotations"], r["images"]) for r in data] == [(10, 1), (20, 2)]
+    assert all(r["edit_cpu_p50_ms"] > 0 for r in data)
+    assert "cpu ratio" in printed and "target: 500 annotations within 2x of 10" in printed
 
 
 def test_readme_tables_are_made_from_the_json(results, tmp_path):

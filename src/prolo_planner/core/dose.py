@@ -105,16 +105,49 @@ def site_dose(target: Target) -> tuple[SiteDose, tuple[DoseProblem, ...]]:
     return dose, tuple(problems)
 
 
+#: site_dose of the targets seen last, by the target object itself (a plan's values never
+#: change in place): totals are asked for on every edit, and a session of 500 sites changes one.
+_SITES: dict[int, tuple[Target, tuple[SiteDose, tuple[DoseProblem, ...]]]] = {}
+_SITES_KEPT = 4096
+
+
+def _site_dose_of(target: Target) -> tuple[SiteDose, tuple[DoseProblem, ...]]:
+    known = _SITES.get(id(target))
+    if known is not None and known[0] is target:
+        return known[1]
+    found = site_dose(target)
+    if len(_SITES) >= _SITES_KEPT:
+        _SITES.clear()
+    _SITES[id(target)] = (target, found)
+    return found
+
+
+#: The totals asked for last, with the very targets they are of (the safety checks and the
+#: totals panel ask for the same on every edit).
+_last: list[tuple[tuple[Target, ...], SessionDose]] = []
+
+
 def session_dose(targets: Iterable[Target]) -> SessionDose:
     """Totals over the planned and injected sites placed on an image, in the order given; the
     planned ones not placed yet listed apart."""
+    given = tuple(targets)
+    if _last:
+        before, dose = _last[0]
+        if len(before) == len(given) and all(a is b for a, b in zip(before, given, strict=True)):
+            return dose
+    dose = _session_dose(given)
+    _last[:] = [(given, dose)]
+    return dose
+
+
+def _session_dose(targets: tuple[Target, ...]) -> SessionDose:
     sites: list[SiteDose] = []
     unplaced: list[SiteDose] = []
     problems: list[DoseProblem] = []
     for target in targets:
         if target.status not in COUNTED:
             continue
-        dose, site_problems = site_dose(target)
+        dose, site_problems = _site_dose_of(target)
         problems.extend(site_problems)
         if target.position is None:
             unplaced.append(dose)

@@ -300,9 +300,18 @@ def share_frames(a: Annotation, b: Annotation) -> bool:
     return a.frame is None or b.frame is None or a.frame == b.frame
 
 
-def measure_image(plan: Plan, image_id: str, calibration: Calibration) -> PlanMeasurements:
+def measure_image(
+    plan: Plan,
+    image_id: str,
+    calibration: Calibration,
+    paths_memo: dict[str, tuple[tuple[object, ...], PathGeometry]] | None = None,
+) -> PlanMeasurements:
     """The measurements of one image's annotations with that image's calibration in force
-    (core/image_calibration.calibration_in_force: spacing, probe geometry and skin line)."""
+    (core/image_calibration.calibration_in_force: spacing, probe geometry and skin line).
+
+    `paths_memo` (MeasureMemo's, for this image and calibration) keeps each path's geometry
+    with the path, target and zones it was measured from: a path none of them changed for is
+    not measured again (its clearance to every zone is the costly part)."""
     _require_in_force(plan, image_id, calibration)
     on_image = [a for a in plan.annotations if a.image_id == image_id]
     zones = [a for a in on_image if isinstance(a, AvoidZone) and zone_is_measurable(a)]
@@ -330,6 +339,15 @@ def measure_image(plan: Plan, image_id: str, calibration: Calibration) -> PlanMe
         if not isinstance(target, Target) or target.image_id != image_id or target.position is None:
             continue
         end = target.position
+        inputs = (a, target, *zones)
+        known = paths_memo.get(a.id) if paths_memo is not None else None
+        if (
+            known is not None
+            and len(known[0]) == len(inputs)
+            and all(x is y for x, y in zip(known[0], inputs, strict=True))
+        ):
+            paths[a.id] = known[1]
+            continue
         paths[a.id] = PathGeometry(
             path_id=a.id,
             target_id=target.id,
@@ -341,6 +359,8 @@ def measure_image(plan: Plan, image_id: str, calibration: Calibration) -> PlanMe
             ),
             entry_depth_mm=entry_depth(a.entry, end, calibration),
         )
+        if paths_memo is not None:
+            paths_memo[a.id] = (inputs, paths[a.id])
     return PlanMeasurements(
         MappingProxyType(paths),
         MappingProxyType(depths),
@@ -364,10 +384,55 @@ def _require_in_force(plan: Plan, image_id: str, calibration: Calibration) -> No
         )
 
 
-def measure_plan(plan: Plan, calibrations: Mapping[str, Calibration]) -> PlanMeasurements:
+class MeasureMemo:
+    """Each image's measurements from the last pass, kept by a view across edits: an image whose
+    annotations (the very objects: the plan's values never change in place), the targets its
+    paths end at, its record in the plan and its calibration are all as they were is not
+    measured again. An edit touches one image; a plan of 500 marks over five images then
+    measures one fifth of them."""
+
+    def __init__(self) -> None:
+        self._images: dict[str, tuple[tuple[object, ...], Calibration, PlanMeasurements]] = {}
+        #: Per image: the calibration its paths were measured with, and each path's geometry.
+        self._paths: dict[
+            str, tuple[Calibration, dict[str, tuple[tuple[object, ...], PathGeometry]]]
+        ] = {}
+
+    def measure(
+        self,
+        plan: Plan,
+        image_id: str,
+        calibration: Calibration,
+        on_image: list[Annotation] | None = None,
+    ) -> PlanMeasurements:
+        if on_image is None:
+            on_image = [a for a in plan.annotations if a.image_id == image_id]
+        ends = [plan.find(a.target_id) for a in on_image if isinstance(a, NeedlePath)]
+        image = next((im for im in plan.images if im.id == image_id), None)
+        inputs = (image, *on_image, *ends)
+        known = self._images.get(image_id)
+        if (
+            known is not None
+            and len(known[0]) == len(inputs)
+            and all(a is b for a, b in zip(known[0], inputs, strict=True))
+            and known[1] == calibration
+        ):
+            return known[2]
+        kept = self._paths.get(image_id)
+        if kept is None or kept[0] != calibration:
+            kept = self._paths[image_id] = (calibration, {})
+        found = measure_image(plan, image_id, calibration, kept[1])
+        self._images[image_id] = (inputs, calibration, found)
+        return found
+
+
+def measure_plan(
+    plan: Plan, calibrations: Mapping[str, Calibration], memo: MeasureMemo | None = None
+) -> PlanMeasurements:
     """Every image's measurements; an image missing from `calibrations` counts as uncalibrated.
 
     `calibrations` maps an ImagePlan id to the calibration in force (calibration_in_force).
+    `memo` (a view's, kept across edits) measures again only the images that changed.
     """
     paths: dict[str, PathGeometry] = {}
     depths: dict[str, Measurement] = {}
@@ -377,11 +442,18 @@ def measure_plan(plan: Plan, calibrations: Mapping[str, Calibration]) -> PlanMea
     image_ids = dict.fromkeys(
         [im.id for im in plan.images] + [a.image_id for a in plan.annotations]
     )
+    by_image: dict[str, list[Annotation]] = {}
+    for a in plan.annotations:  # once, not once per image
+        by_image.setdefault(a.image_id, []).append(a)
     for image_id in image_ids:
         calibration = calibrations.get(image_id)
         if calibration is None:
             calibration = Calibration.none(("no calibration known for this image",))
-        one = measure_image(plan, image_id, calibration)
+        one = (
+            memo.measure(plan, image_id, calibration, by_image.get(image_id, []))
+            if memo is not None
+            else measure_image(plan, image_id, calibration)
+        )
         paths.update(one.paths)
         depths.update(one.target_depths)
         no_depth.update(one.no_depth)

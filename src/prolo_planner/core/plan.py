@@ -9,7 +9,9 @@ back unchanged.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -415,10 +417,7 @@ class Plan:
 
     # -- lookup ---------------------------------------------------------------------------
     def annotation(self, annotation_id: str) -> Annotation:
-        for a in self.annotations:
-            if a.id == annotation_id:
-                return a
-        raise KeyError(annotation_id)
+        return _lookups(self).by_id[annotation_id]
 
     def find(self, annotation_id: str) -> Annotation | None:
         try:
@@ -444,9 +443,7 @@ class Plan:
         )
 
     def paths_to(self, target_id: str) -> tuple[NeedlePath, ...]:
-        return tuple(
-            a for a in self.annotations if isinstance(a, NeedlePath) and a.target_id == target_id
-        )
+        return _lookups(self).paths_to(target_id)
 
     def path_end(self, path: NeedlePath) -> Point | None:
         target = self.find(path.target_id)
@@ -463,3 +460,45 @@ class Plan:
 
     def with_images(self, images: Iterable[ImagePlan]) -> Plan:
         return replace(self, images=tuple(images))
+
+
+class _Lookups:
+    """A plan's annotations by id, and its needle paths by target, made once per plan object."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.by_id: dict[str, Annotation] = {}
+        for a in plan.annotations:
+            self.by_id.setdefault(a.id, a)  # the first of a duplicated id, as a scan finds
+        self._plan = plan
+        self._paths: dict[str, tuple[NeedlePath, ...]] | None = None
+
+    def paths_to(self, target_id: str) -> tuple[NeedlePath, ...]:
+        if self._paths is None:
+            paths: dict[str, list[NeedlePath]] = {}
+            for a in self._plan.annotations:
+                if isinstance(a, NeedlePath):
+                    paths.setdefault(a.target_id, []).append(a)
+            self._paths = {k: tuple(v) for k, v in paths.items()}
+        return self._paths.get(target_id, ())
+
+
+#: The lookups of the plans looked up last (every view looks annotations up by id on each edit,
+#: and a scan each made an edit O(n^2) for a plan of n). Keyed by the plan object, which is
+#: immutable; a few plans (the current one, a preview, the undo neighbours) suffice.
+_LOOKUPS: OrderedDict[int, tuple[Plan, _Lookups]] = OrderedDict()
+_LOOKUPS_KEPT = 8
+_lookups_lock = threading.Lock()
+
+
+def _lookups(plan: Plan) -> _Lookups:
+    with _lookups_lock:
+        found = _LOOKUPS.get(id(plan))
+        if found is not None and found[0] is plan:
+            _LOOKUPS.move_to_end(id(plan))
+            return found[1]
+    made = _Lookups(plan)
+    with _lookups_lock:
+        _LOOKUPS[id(plan)] = (plan, made)
+        while len(_LOOKUPS) > _LOOKUPS_KEPT:
+            _LOOKUPS.popitem(last=False)
+    return made

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.core.dose import SessionDose, session_dose
+from prolo_planner.core.geometry import Point
 from prolo_planner.core.image_calibration import guessed_zero
 from prolo_planner.core.limits import ClinicLimits
 from prolo_planner.core.measure import ENTRY_ON_SKIN_MM, PlanMeasurements, measure_plan
@@ -266,11 +267,13 @@ def check_targets_below_skin(plan: Plan, measurements: PlanMeasurements) -> Warn
 def check_depth_zero(plan: Plan, calibrations: Mapping[str, Calibration]) -> Warnings:
     """Depths on an image whose depth zero is only a guess (the region's top row)."""
     out: list[SafetyWarning] = []
+    placed: dict[str, list[Point]] = {}
+    for t in plan.targets():  # once, not once per image
+        if t.position is not None:
+            placed.setdefault(t.image_id, []).append(t.position)
     for image in plan.images:
         calibration = calibrations.get(image.id)
-        points = tuple(
-            t.position for t in plan.targets() if t.image_id == image.id and t.position is not None
-        )
+        points = tuple(placed.get(image.id, ()))
         if calibration is None or not points or not guessed_zero(calibration, points):
             continue
         out.append(
@@ -329,12 +332,13 @@ def check_millimetres(
     image_ids = dict.fromkeys(
         [im.id for im in plan.images] + [a.image_id for a in plan.annotations]
     )
+    flagged_on: dict[str, list[tuple[Annotation, list[str]]]] = {}
+    for a in plan.annotations:  # once, not once per image
+        problems = _problems_of(a, measurements)
+        if problems:
+            flagged_on.setdefault(a.image_id, []).append((a, problems))
     for image_id in image_ids:
-        flagged = [
-            (a, problems)
-            for a in plan.annotations
-            if a.image_id == image_id and (problems := _problems_of(a, measurements))
-        ]
+        flagged = flagged_on.get(image_id, [])
         if not flagged:
             continue
         calibration = calibrations.get(image_id)
@@ -489,3 +493,15 @@ def worst_severity(warnings: Iterable[SafetyWarning], annotation_id: str) -> Sev
     """The most serious warning naming an annotation, for colouring it on the image."""
     found = [w.severity for w in warnings if annotation_id in w.annotation_ids]
     return min(found, key=SEVERITY_RANK.__getitem__) if found else None
+
+
+def worst_severities(warnings: Iterable[SafetyWarning]) -> dict[str, Severity]:
+    """worst_severity of every annotation any warning names, in one pass (a view asking for
+    each of n annotations in turn went over every warning n times)."""
+    worst: dict[str, Severity] = {}
+    for w in warnings:
+        for annotation_id in w.annotation_ids:
+            known = worst.get(annotation_id)
+            if known is None or SEVERITY_RANK[w.severity] < SEVERITY_RANK[known]:
+                worst[annotation_id] = w.severity
+    return worst

@@ -35,6 +35,10 @@ class OverlayItem(QGraphicsItem):
         self.primitives: tuple[Primitive, ...] = ()
         self._zoom = 1.0
         self._bounds: QRectF | None = None
+        # The view repaints everything on each change (FullViewportUpdate, for its on-screen
+        # texts): each item keeps its picture, so only what changed is drawn again and an edit
+        # of a plan of 500 annotations paints one, not 500.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_primitives(self, primitives: tuple[Primitive, ...]) -> None:
         if primitives == self.primitives:

@@ -72,6 +72,9 @@ class AnnotationLayer(QObject):
         self._frame_count = 1
         self._bodies: dict[str, AnnotationItem] = {}
         self._labels: dict[str, LabelItem] = {}
+        #: What each item was last given (its primitives, its labels', its z): an item whose
+        #: drawing did not change is not touched.
+        self._drawn: dict[str, tuple[tuple[Primitive, ...], tuple[Primitive, ...], float]] = {}
         #: The context menu last opened (for tests), or None.
         self.context_menu: QMenu | None = None
         self.preview = PreviewItem()
@@ -80,8 +83,9 @@ class AnnotationLayer(QObject):
         self.handles = HandlesItem()
         self.handles.setZValue(HANDLE_Z)
         scene = view.scene()
-        # Items change shape with every drag step and every zoom: a spatial index only costs.
-        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        # An edit changes the items it touches and leaves the rest (refresh): with Qt's index a
+        # repaint of what changed looks at the items there, not at all 500 of a large plan.
+        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         scene.addItem(self.preview)
         scene.addItem(self.handles)
         controller.changed.connect(lambda _changes: self.refresh())
@@ -209,6 +213,7 @@ class AnnotationLayer(QObject):
             self.view.scene().removeItem(item)
         self._bodies.clear()
         self._labels.clear()
+        self._drawn.clear()
         self.clear_preview()
         self.refresh()
 
@@ -233,7 +238,15 @@ class AnnotationLayer(QObject):
         order = {a.id: i for i, a in enumerate(plan.annotations)}
         shown = body.keys() | top.keys()
         for annotation_id in shown:
+            layer = self._layer_of(plan, annotation_id)
+            z = BODY_Z * (1 + layer) + order.get(annotation_id, -1) * 1e-5
+            state = (tuple(body.get(annotation_id, ())), tuple(top.get(annotation_id, ())), z)
             body_item = self._bodies.get(annotation_id)
+            if body_item is not None and self._drawn.get(annotation_id) == state:
+                if not body_item.isVisible():
+                    body_item.setVisible(True)
+                    self._labels[annotation_id].setVisible(True)
+                continue  # drawn as it is: an edit of one of 500 marks touches one item
             if body_item is None:
                 body_item = self._make_body(plan, annotation_id)
                 if body_item is None:
@@ -243,14 +256,13 @@ class AnnotationLayer(QObject):
                 label_item = self._labels[annotation_id] = LabelItem(annotation_id)
                 label_item.set_zoom(self.view.zoom)
                 self.view.scene().addItem(label_item)
-            layer = self._layer_of(plan, annotation_id)
-            z = BODY_Z * (1 + layer) + order.get(annotation_id, -1) * 1e-5
             body_item.setZValue(z + (MARK_Z if isinstance(body_item, TargetItem) else 0.0))
             label_item.setZValue(LABEL_Z + z)
-            body_item.set_primitives(tuple(body.get(annotation_id, ())))
-            label_item.set_primitives(tuple(top.get(annotation_id, ())))
+            body_item.set_primitives(state[0])
+            label_item.set_primitives(state[1])
             body_item.setVisible(True)
             label_item.setVisible(True)
+            self._drawn[annotation_id] = state
         images = {im.id for im in plan.images}
         for annotation_id in list(self._bodies):
             if annotation_id in shown:
@@ -261,6 +273,7 @@ class AnnotationLayer(QObject):
             else:
                 self.view.scene().removeItem(self._bodies.pop(annotation_id))
                 self.view.scene().removeItem(self._labels.pop(annotation_id))
+                self._drawn.pop(annotation_id, None)
         self.refreshed.emit()
 
     def _layer_of(self, plan: Plan, annotation_id: str) -> int:

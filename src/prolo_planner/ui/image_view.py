@@ -138,8 +138,10 @@ class ImageView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-        # The overlay is drawn in screen pixels: scrolling the old pixels would smear it.
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        # An edit repaints the part of the view it changed, not the whole (a plan of 500 marks
+        # painted all 500 on each drag step); scrolling repaints all (scrollContentsBy), as the
+        # corner texts are drawn in screen pixels and moving the old pixels would smear them.
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)
         self.setMinimumSize(160, 120)
@@ -549,6 +551,10 @@ class ImageView(QGraphicsView):
         if self._tool is not None:
             return self._tool.cursor
         return Qt.CursorShape.ArrowCursor
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (Qt override)
+        super().scrollContentsBy(dx, dy)
+        self.viewport().update()  # the corner texts stay where they are: draw all again
 
     # -- overlay, in screen pixels --------------------------------------------------------
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802

@@ -28,7 +28,7 @@ from prolo_planner.core.edits import (
 )
 from prolo_planner.core.image_calibration import ImageFacts, calibration_in_force
 from prolo_planner.core.limits import ClinicLimits
-from prolo_planner.core.measure import PlanMeasurements, measure_plan
+from prolo_planner.core.measure import MeasureMemo, PlanMeasurements, measure_plan
 from prolo_planner.core.plan import Annotation, NeedlePath, Plan, SiteStatus, Target
 from prolo_planner.core.safety import SafetyWarning, check_plan
 
@@ -121,6 +121,7 @@ class PlanController(QObject):
         self._sources: dict[str, ImageFacts] = {}
         self._calibration_epoch = 0
         self._derived: _Derived | None = None
+        self._measure_memo = MeasureMemo()  # images an edit did not touch are not measured again
         self._selection: frozenset[str] = frozenset()
         self._clipboard: Clipboard | None = None
         self._paste_count = 0
@@ -271,7 +272,7 @@ class PlanController(QObject):
     ) -> tuple[PlanMeasurements, tuple[SafetyWarning, ...]]:
         """Measurements and warnings of another plan (a preview of an annotation being drawn)."""
         calibrations = self.calibrations(plan) if calibrations is None else calibrations
-        measurements = measure_plan(plan, calibrations)
+        measurements = measure_plan(plan, calibrations, self._measure_memo)
         return measurements, check_plan(plan, calibrations, self._limits, measurements)
 
     # -- selection --------------------------------------------------------------------------

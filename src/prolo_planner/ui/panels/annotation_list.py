@@ -3,8 +3,10 @@ colour of its worst warning; its selection is the image's selection, both ways."
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from PySide6.QtCore import QModelIndex, QRect, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -33,7 +35,7 @@ from prolo_planner.core.plan import (
     TextNote,
     kind_of,
 )
-from prolo_planner.core.safety import worst_severity
+from prolo_planner.core.safety import SafetyWarning, Severity, WarningCode, worst_severities
 from prolo_planner.ui.panels.binding import Bindings
 from prolo_planner.ui.panels.icons import dot_icon, kind_colour, severity_icon
 from prolo_planner.ui.plan_workspace import PlanWorkspace
@@ -49,6 +51,8 @@ GROUPS: tuple[tuple[AnnotationKind, str], ...] = (
 )
 SKIN_LINE_GROUP = "Skin line"
 ID_ROLE = Qt.ItemDataRole.UserRole
+#: One listed row: id, name, key value, worst warning, kind colour, tooltip.
+_Row = tuple[str, str, str, Severity | None, QColor, str]
 
 
 def annotation_name(a: Annotation, plan: Plan) -> str:
@@ -133,6 +137,9 @@ class AnnotationList(QWidget):
         self._image_id: str | None = None
         self._frame_count = 1
         self._items: dict[str, QTreeWidgetItem] = {}
+        #: What the tree shows now: its rows by group, and their ids (None: nothing shown).
+        self._rows: list[tuple[str, list[_Row]]] | None = None
+        self._shape: list[tuple[str, list[str]]] = []
         self.hint = QLabel("Open an image to plan on it.")
         self.hint.setWordWrap(True)
         self.hint.setObjectName("annotation_list_hint")
@@ -179,69 +186,106 @@ class AnnotationList(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Rebuild the list from the plan; the selection comes back from the controller."""
+        """The list as the plan is now; the selection comes back from the controller. Only the
+        rows whose text, value or warning changed are touched while the same annotations are
+        listed (an edit of a plan of 500 changes a row or two, not the whole tree)."""
         ws = self._workspace
+        if ws is None or ws.image(self._image_id) is None:
+            with QSignalBlocker(self.tree):
+                self.tree.clear()
+                self._items.clear()
+                self._rows = None
+            self.hint.setText("Open an image to plan on it.")
+            self.hint.show()
+            return
+        c = ws.controller
+        rows = self._wanted_rows(c.plan, c.measurements, c.warnings, ws.layer.style.uncoloured)
         with QSignalBlocker(self.tree):
-            self.tree.clear()
-            self._items.clear()
-            if ws is None or ws.image(self._image_id) is None:
-                self.hint.setText("Open an image to plan on it.")
-                self.hint.show()
-                return
-            c = ws.controller
-            plan, measurements, warnings = c.plan, c.measurements, c.warnings
-            # As on the image: "no mm" and "no weight" do not colour an item (the ⚠ says it).
-            uncoloured = ws.layer.style.uncoloured
-            on_image = [a for a in plan.annotations if a.image_id == self._image_id]
-            # The key each label carries on the image, as the exports' legend lists it.
-            keys = legend_keys(plan, self._image_id) if self._image_id else {}
-            bold = QFont(self.tree.font())
-            bold.setBold(True)
-            for kind, title in GROUPS:
-                members = [a for a in on_image if kind_of(a) is kind]
-                if not members:
-                    continue
-                group = self._group(f"{title} ({len(members)})", bold)
-                for a in members:
-                    item = QTreeWidgetItem(
-                        [
-                            self._with_frame(
-                                _keyed(keys.get(a.id), annotation_name(a, plan)), a.frame
-                            ),
-                            key_value(a, measurements),
-                        ]
-                    )
-                    severity = worst_severity(
-                        (w for w in warnings if w.code not in uncoloured), a.id
-                    )
-                    avoid = a.kind if isinstance(a, AvoidZone) else None
-                    item.setIcon(
-                        0,
-                        severity_icon(severity)
-                        if severity is not None
-                        else dot_icon(kind_colour(kind, avoid), ring=True),
-                    )
-                    tips = [w.message for w in warnings if a.id in w.annotation_ids]
-                    item.setToolTip(0, "\n".join(tips) or annotation_name(a, plan))
-                    item.setData(0, ID_ROLE, a.id)
-                    group.addChild(item)
-                    self._items[a.id] = item
-            image = plan.image(self._image_id) if self._image_id else None
-            if image is not None and image.skin_line is not None:
-                group = self._group(SKIN_LINE_GROUP, bold)
-                item = QTreeWidgetItem(["skin line", "depths measured below it"])
-                item.setData(0, ID_ROLE, image.id)
-                item.setIcon(0, dot_icon(kind_colour(AnnotationKind.CALIPER), ring=True))
-                group.addChild(item)
-                self._items[image.id] = item
-            self.tree.expandAll()
-            empty = not self._items
-            self.hint.setText(
-                "Nothing planned on this image yet: pick a tool (T target, N needle path, "
-                "Z avoid zone, M caliper)."
+            shape = [(title, [row[0] for row in members]) for title, members in rows]
+            if self._rows is not None and shape == self._shape:
+                for (_title, members), (_t, before) in zip(rows, self._rows, strict=True):
+                    for row, old in zip(members, before, strict=True):
+                        if row != old:
+                            self._fill(self._items[row[0]], row)
+            else:
+                self._rebuild(rows)
+            self._rows, self._shape = rows, shape
+        self._controller_selection_changed(c.selection)
+
+    def _wanted_rows(
+        self,
+        plan: Plan,
+        measurements: PlanMeasurements,
+        warnings: tuple[SafetyWarning, ...],
+        uncoloured: Collection[WarningCode],
+    ) -> list[tuple[str, list[_Row]]]:
+        # As on the image: "no mm" and "no weight" do not colour an item (the ⚠ says it).
+        worst = worst_severities(w for w in warnings if w.code not in uncoloured)
+        tips: dict[str, list[str]] = {}
+        for w in warnings:
+            for annotation_id in w.annotation_ids:
+                tips.setdefault(annotation_id, []).append(w.message)
+        on_image = [a for a in plan.annotations if a.image_id == self._image_id]
+        # The key each label carries on the image, as the exports' legend lists it.
+        keys = legend_keys(plan, self._image_id) if self._image_id else {}
+        out: list[tuple[str, list[_Row]]] = []
+        for kind, title in GROUPS:
+            members = [a for a in on_image if kind_of(a) is kind]
+            if not members:
+                continue
+            rows = [
+                (
+                    a.id,
+                    self._with_frame(_keyed(keys.get(a.id), annotation_name(a, plan)), a.frame),
+                    key_value(a, measurements),
+                    worst.get(a.id),
+                    kind_colour(kind, a.kind if isinstance(a, AvoidZone) else None),
+                    "\n".join(tips.get(a.id, ())) or annotation_name(a, plan),
+                )
+                for a in members
+            ]
+            out.append((f"{title} ({len(members)})", rows))
+        image = plan.image(self._image_id) if self._image_id else None
+        if image is not None and image.skin_line is not None:
+            colour = kind_colour(AnnotationKind.CALIPER)
+            out.append(
+                (
+                    SKIN_LINE_GROUP,
+                    [(image.id, "skin line", "depths measured below it", None, colour, "")],
+                )  # fmt: skip
             )
-            self.hint.setVisible(empty)
-            self._controller_selection_changed(c.selection)
+        return out
+
+    def _rebuild(self, rows: list[tuple[str, list[_Row]]]) -> None:
+        self.tree.clear()
+        self._items.clear()
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        for title, members in rows:
+            group = self._group(title, bold)
+            for row in members:
+                item = QTreeWidgetItem(["", ""])
+                item.setData(0, ID_ROLE, row[0])
+                self._fill(item, row)
+                group.addChild(item)
+                self._items[row[0]] = item
+        self.tree.expandAll()
+        self.hint.setText(
+            "Nothing planned on this image yet: pick a tool (T target, N needle path, "
+            "Z avoid zone, M caliper)."
+        )
+        self.hint.setVisible(not self._items)
+
+    @staticmethod
+    def _fill(item: QTreeWidgetItem, row: _Row) -> None:
+        _id, name, value, severity, colour, tip = row
+        item.setText(0, name)
+        item.setText(1, value)
+        item.setIcon(
+            0, severity_icon(severity) if severity is not None else dot_icon(colour, ring=True)
+        )
+        if tip:
+            item.setToolTip(0, tip)
 
     def _group(self, title: str, font: QFont) -> QTreeWidgetItem:
         group = QTreeWidgetItem([title, ""])

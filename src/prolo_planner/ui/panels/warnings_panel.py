@@ -112,6 +112,8 @@ class WarningsPanel(QWidget):
         self.setObjectName("warnings_panel")
         self._workspace: PlanWorkspace | None = None
         self._bindings = Bindings()
+        #: The warnings and acknowledgements the list shows (None: not filled yet).
+        self._shown: tuple[tuple[SafetyWarning, ...], frozenset[WarningKey]] | None = None
         self.weight = QDoubleSpinBox()
         self.weight.setObjectName("patient_weight")
         self.weight.setRange(0.0, 400.0)
@@ -181,6 +183,7 @@ class WarningsPanel(QWidget):
     def set_workspace(self, workspace: PlanWorkspace) -> None:
         self._bindings.clear()
         self._workspace = workspace
+        self._shown = None
         c = workspace.controller
         self._bindings.connect(c.changed, lambda _changes: self.refresh())
         self._bindings.connect(c.calibration_changed, lambda _id: self.refresh())
@@ -209,12 +212,15 @@ class WarningsPanel(QWidget):
         # Rebuilt on every change: keep the rows the clinician had selected (by warning, since
         # wording can change) so Acknowledge then Undo leaves the selection where it was.
         selected = {WarningKey.of(w) for w in self.selected_warnings()}
-        with QSignalBlocker(self.list):
-            self.list.clear()
-            for w in warnings:
-                item = self._item(w, WarningKey.of(w) in done)
-                self.list.addItem(item)
-                item.setSelected(WarningKey.of(w) in selected)
+        shown = (warnings, done)
+        if shown != self._shown:  # most edits change no warning: the list stays as it is
+            self._shown = shown
+            with QSignalBlocker(self.list):
+                self.list.clear()
+                for w in warnings:
+                    item = self._item(w, WarningKey.of(w) in done)
+                    self.list.addItem(item)
+                    item.setSelected(WarningKey.of(w) in selected)
         counts = {s: sum(1 for w in warnings if w.severity is s) for s in Severity}
         acknowledged = sum(1 for w in warnings if WarningKey.of(w) in done)
         self.summary.setText(summary_text(warnings, acknowledged))
