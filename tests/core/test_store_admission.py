@@ -4,6 +4,7 @@ audited decision scoped to that session, and files naming nobody asked about onc
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import pytest
@@ -167,3 +168,56 @@ def test_a_signed_session_takes_no_image(repo):
     with pytest.raises(ReadOnlySession):
         repo.admit(pydicom_file(MR), session.id)
     assert repo.images_of(session.id) == []
+
+
+def _plan_of(repo: Repository, *stored):
+    from prolo_planner.core.plan import ImagePlan, ImageRef, Plan
+
+    return Plan().with_images(
+        ImagePlan(ImageRef(str(s.library_path), sha256=s.sha256, name=s.name), id=f"im{n}")
+        for n, s in enumerate(stored)
+    )
+
+
+def test_an_image_attached_anyway_and_taken_out_of_the_plan_is_held_again(repo):
+    """Undoing an attach (or deleting the image) takes another patient's scan out of the
+    session's images: it is not sent or exported with the session, and is held again."""
+    demo = repo.create_patient("DEMO-0001", "DEMO^Alex")
+    today = repo.create_session(demo.id)
+    own = repo.admit(CLIP, today.id).image  # names nobody: the clinician says it is Alex's
+    repo.confirm_unidentified(today.id, own.sha256, True)
+    foreign = repo.admit(pydicom_file(SONOSITE), today.id).image
+    repo.attach_held(today.id, foreign.sha256)
+    repo.save_plan(today.id, _plan_of(repo, own, foreign))
+    assert {i.sha256 for i in repo.images_of(today.id)} == {own.sha256, foreign.sha256}
+    repo.save_plan(today.id, _plan_of(repo, own))  # the attach undone
+    assert [i.sha256 for i in repo.images_of(today.id)] == [own.sha256]
+    (held,) = repo.held_images(today.id)
+    assert held.image.sha256 == foreign.sha256 and held.reasons[0].startswith("patient ID 204")
+    last = repo.audit_log(session_id=today.id)[-1]
+    assert last.action is AuditAction.EDITED and last.who == "dr_test"
+    assert last.detail == (
+        "examples_ybr_color.dcm: taken out of the plan again; "
+        "it leaves the session and is held back"
+    )
+    # The patient's own image taken out of the plan stays the session's, as before.
+    repo.save_plan(today.id, _plan_of(repo))
+    assert [i.sha256 for i in repo.images_of(today.id)] == [own.sha256]
+    # Attached anyway again and put back: the session's again.
+    repo.attach_held(today.id, foreign.sha256)
+    repo.save_plan(today.id, _plan_of(repo, own, foreign))
+    assert {i.sha256 for i in repo.images_of(today.id)} == {own.sha256, foreign.sha256}
+
+
+def test_an_image_attached_anyway_stays_while_the_plan_has_not_taken_it_yet(repo):
+    """Between the clinician's decision and the next save the stored plan lacks the image: a
+    save of that older plan does not undo the decision."""
+    demo = repo.create_patient("DEMO-0001", "DEMO^Alex")
+    today = repo.create_session(demo.id)
+    foreign = repo.admit(pydicom_file(SONOSITE), today.id).image
+    repo.save_plan(today.id, _plan_of(repo))
+    repo.attach_held(today.id, foreign.sha256)
+    older = dataclasses.replace(_plan_of(repo), title="edited before the image came")
+    repo.save_plan(today.id, older)
+    assert [i.sha256 for i in repo.images_of(today.id)] == [foreign.sha256]
+    assert repo.held_images(today.id) == []

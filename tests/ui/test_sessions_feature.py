@@ -337,7 +337,13 @@ def test_importing_images_into_the_open_session(qtbot, demo, tmp_path):
     assert len(window.plan.plan.images) == before + 3
     assert feature.held.lines() == [] and not feature.held.isVisibleTo(feature.panel)
     assert "by the clinician's decision" in demo.repo.audit_log(session_id=demo.today)[-1].detail
-    window.plan.undo()
+    feature.autosave.save_now()
+    other_sha = {i.name: i.sha256 for i in demo.repo.images_of(demo.today)}["OTHER-7.dcm"]
+    window.plan.undo()  # the attachment undone: held again, no longer the session's
+    feature.autosave.save_now()
+    (line,) = feature.held.lines()
+    assert line.startswith("OTHER-7.dcm (Session > Import): patient ID OTHER-7 in the file")
+    assert other_sha not in {i.sha256 for i in demo.repo.images_of(demo.today)}
     window.plan.undo()  # the import was one step, the attachment another
     assert len(window.plan.plan.images) == before
 

@@ -29,6 +29,7 @@ from prolo_planner.store.records import (
     Patient,
     Session,
     StoredImage,
+    file_name,
 )
 
 #: The reason a file the clinician said is not the session patient's is held with.
@@ -205,6 +206,40 @@ def attach_anyway(
         patient_id=patient.id,
         detail=f"{stored.name}: attached to this session by the clinician's decision, despite: "
         + "; ".join(reasons),
+    )
+
+
+def attached_anyway(conn: sqlite3.Connection, session_id: int) -> set[str]:
+    """The images held back from this session that the clinician attached anyway."""
+    rows = conn.execute(
+        "SELECT sha256 FROM held_images WHERE session_id = ? AND resolution = 'attached'",
+        (session_id,),
+    ).fetchall()
+    return {row["sha256"] for row in rows}
+
+
+def hold_again(conn: sqlite3.Connection, session: Session, sha256: str, who: str, now: str) -> None:
+    """An image attached anyway that the clinician took out of the plan again (deleted, or the
+    attach undone) leaves the session and is held back again, with the reasons it was held
+    for: it is no longer sent, exported or pulled with the session."""
+    row = conn.execute("SELECT original_path FROM images WHERE sha256 = ?", (sha256,)).fetchone()
+    name = file_name(row["original_path"]) if row is not None else sha256[:12]
+    conn.execute(
+        "DELETE FROM session_images WHERE session_id = ? AND sha256 = ?", (session.id, sha256)
+    )
+    conn.execute(
+        "UPDATE held_images SET resolution = '', resolved_at = NULL, resolved_by = NULL"
+        " WHERE session_id = ? AND sha256 = ?",
+        (session.id, sha256),
+    )
+    audit.append(
+        conn,
+        now,
+        who,
+        AuditAction.EDITED,
+        session_id=session.id,
+        patient_id=session.patient_id,
+        detail=f"{name}: taken out of the plan again; it leaves the session and is held back",
     )
 
 

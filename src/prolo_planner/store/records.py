@@ -169,6 +169,12 @@ class PacsOrigin:
     set_aside_at: str | None = None
 
 
+def file_name(original_path: str) -> str:
+    """A file's name as the clinician knew it, from the path it was imported from (a library
+    copy is named by its hash)."""
+    return original_path.replace("\\", "/").rsplit("/", 1)[-1] or "image"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredImage:
     """A file copied into the content-addressed library, found again by its SHA-256."""
@@ -194,7 +200,7 @@ class StoredImage:
     @property
     def name(self) -> str:
         """The file's name as the clinician knew it (the library copy is named by its hash)."""
-        return self.original_path.replace("\\", "/").rsplit("/", 1)[-1] or "image"
+        return file_name(self.original_path)
 
     @property
     def file_identity(self) -> PatientIdentity:

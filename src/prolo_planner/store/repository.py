@@ -295,6 +295,10 @@ class Repository:
         *,
         log_edit: bool,
     ) -> PlanSaved:
+        # Images attached anyway that were in the plan before this save: one taken out again
+        # (deleted, or the attach undone) leaves the session below.
+        anyway = admission.attached_anyway(conn, session.id)
+        before = self._stored_image_sha256s(conn, session.id) if anyway else set()
         saved = sessions.store_plan(conn, session.id, prepared, now)
         summary = prepared.summary
         if saved.changed:
@@ -304,6 +308,10 @@ class Repository:
             for sha in prepared.image_sha256s:
                 if admission.may_link(conn, session, sha):
                     images.link(conn, session.id, sha, now)
+            # Another patient's image the clinician took out of the plan again is no longer
+            # sent or exported with the session: it is held back again, with its reasons.
+            for sha in sorted((anyway & before) - set(prepared.image_sha256s)):
+                admission.hold_again(conn, session, sha, who or self.who, now)
             if log_edit:
                 detail = (
                     f"plan revision {saved.revision}: {summary.site_count} sites, "
@@ -311,6 +319,14 @@ class Repository:
                 )
                 audit.edited(conn, now, who or self.who, session.id, session.patient_id, detail)
         return saved
+
+    def _stored_image_sha256s(self, conn: Any, session_id: int) -> set[str]:
+        """The library images of the session's stored plan (none when no plan is stored)."""
+        stored = sessions.plan_document(conn, session_id)
+        if stored is None:
+            return set()
+        plan = stored_document_plan(stored[0], f"session #{session_id}", base_dir=self.data_dir)
+        return {im.ref.sha256 for im in plan.images if im.ref.sha256}
 
     def _found_again(self, image: ImagePlan) -> ImagePlan:
         ref = image.ref

@@ -603,6 +603,7 @@ class SessionsFeature(QObject):
     def _saved(self, result: PlanSaved) -> None:
         if result.changed:
             self.timeline.refresh()
+            self.held.refresh()  # an image attached anyway and taken out again is held again
             self.saved.emit(result)
         self.window.show_status(f"Saved at {_local_time(result.saved_at)}", 4000)
 
