@@ -21,12 +21,11 @@ from PIL import Image
 from prolo_planner.core.calibration import Calibration
 from prolo_planner.imaging.codestream import still_size
 from prolo_planner.imaging.errors import ImageLoadError
+from prolo_planner.imaging.opencv_quiet import silence_opencv
 from prolo_planner.imaging.read_limits import FILE_NAME, ReadLimits, read_limits
 from prolo_planner.imaging.source import FrameTiming, SourceInfo, SourceKind
 
-# Decoding failures become ImageLoadErrors with a reason; OpenCV's own console messages about
-# them would only repeat it, untidily, on stderr.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+silence_opencv()
 
 #: EXIF Orientation tag.
 ORIENTATION = 0x0112

@@ -17,11 +17,13 @@ import numpy as np  # noqa: E402
 
 from prolo_planner.core.calibration import Calibration  # noqa: E402
 from prolo_planner.imaging.errors import ImageLoadError  # noqa: E402
+from prolo_planner.imaging.opencv_quiet import silence_opencv  # noqa: E402
 from prolo_planner.imaging.read_limits import read_limits  # noqa: E402
 from prolo_planner.imaging.source import FrameTiming, SourceInfo, SourceKind  # noqa: E402
 
-# OpenCV's own warnings ("backend is generally available but can't be used") likewise.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+# OpenCV's own warnings ("backend is generally available but can't be used") would only
+# repeat what the ImageLoadError says.
+silence_opencv()
 
 log = logging.getLogger(__name__)
 
