@@ -105,11 +105,30 @@ def pacs_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-TABLES: dict[str, Callable[[dict[str, Any]], str]] = {
+def edits_table(data: Any) -> str:
+    """bench_edits.py writes a list of rows, one per plan size and density."""
+    rows = data["rows"] if isinstance(data, dict) else data
+    lines = [
+        "| one edit (a target dragged a pixel): plan | annotations per image | CPU p50 "
+        "| wall p50 / p90 | against the smallest plan |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['annotations']} annotations on {r['images']} image(s) | {r['per_image']} "
+            f"| {r['edit_cpu_p50_ms']:.1f} ms | {r['edit_p50_ms']:.1f} / {r['edit_p90_ms']:.1f} ms "
+            f"| {r.get('cpu_ratio', 1.0):.2f}x |"
+        )
+    lines += ["", "Target: an edit at 500 annotations within 2x of one at 10."]
+    return "\n".join(lines)
+
+
+TABLES: dict[str, Callable[[Any], str]] = {
     "cine": cine_table,
     "store": store_table,
     "startup": startup_table,
     "pacs": pacs_table,
+    "edits": edits_table,
 }
 
 

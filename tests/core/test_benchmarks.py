@@ -151,6 +151,8 @@ def test_readme_tables_are_made_from_the_json(results, tmp_path):
     pacs = json.loads((results / "pacs.json").read_text())
     seconds = pacs["pull"]["DIMSE C-GET"]["seconds"]
     assert f"| pull into an empty store, DIMSE C-GET | {seconds:.1f} s |" in text
+    edits = json.loads((results / "edits.json").read_text())
+    assert f"| {edits[-1]['edit_cpu_p50_ms']:.1f} ms |" in text
     # Only the marked blocks change.
     outside = readme_tables.rewrite(text, tmp_path)[0]  # no JSON there: nothing rewritten
     assert outside == text
