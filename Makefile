@@ -13,7 +13,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # The project itself is built from the locked hatchling (no build isolation, so nothing floats).
 INSTALL_SELF := $(PIP) --no-deps --no-build-isolation -e .
 
-.PHONY: run test check bench samples screenshots lock lint clean
+.PHONY: run test check bench samples screenshots lock lowest lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench: $(TEST_STAMP)
 screenshots: $(APP_STAMP)
 	$(PY) scripts/screenshots.py --out docs/screenshots
 
+## The suite against the LOWEST versions pyproject.toml allows (uv, network; not part of test).
+lowest:
+	bash scripts/lowest.sh
+
 ## Regenerate the bundled sample images and their MANIFEST.json.
 samples: $(TEST_STAMP)
 	$(PY) scripts/make_sample_images.py sample_images
@@ -73,4 +77,4 @@ lock: | $(PY)
 	bash scripts/lock.sh "$(BIN)/pip-compile" "$(UPGRADE)"
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest build dist .pytest_cache .mypy_cache .ruff_cache
