@@ -29,12 +29,23 @@ class Task(QObject):
         self._job = job
         self._name = name
         self._thread: threading.Thread | None = None
+        self._open = False
+        # Connected first, so it runs before anyone else's slot for the same signal.
+        self.finished.connect(self._delivered)
+        self.failed.connect(self._delivered)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """From start until its result (or failure) has been delivered to the GUI thread. Not
+        the thread's life: that ends a moment after the result is emitted, and a slot asking
+        "still busy?" from inside the delivery would otherwise be told yes."""
+        return self._open
+
+    def _delivered(self, *_result: object) -> None:
+        self._open = False
 
     def start(self) -> Task:
+        self._open = True
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
         return self
