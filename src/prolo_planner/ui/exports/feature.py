@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -11,12 +11,15 @@ from PySide6.QtWidgets import QApplication, QDockWidget
 
 from prolo_planner.store.records import StoreError
 from prolo_planner.store.repository import Repository
-from prolo_planner.ui.exports.export_dialog import ExportDialog
-from prolo_planner.ui.exports.nodes_dialog import DicomNodesDialog
-from prolo_planner.ui.exports.query_dialog import QueryRetrieveDialog
 from prolo_planner.ui.exports.receiver_panel import ReceiverPanel
 from prolo_planner.ui.exports.send_queue import SendDialog, SendQueuePanel
 from prolo_planner.ui.window_protocol import PlannerWindow
+
+if TYPE_CHECKING:  # the dialogs (and the export and DICOM stack behind them) load when first
+    # opened: at start-up they cost about a second of imports for nothing on screen.
+    from prolo_planner.ui.exports.export_dialog import ExportDialog
+    from prolo_planner.ui.exports.nodes_dialog import DicomNodesDialog
+    from prolo_planner.ui.exports.query_dialog import QueryRetrieveDialog
 
 log = logging.getLogger("prolo_planner.ui")
 
@@ -112,6 +115,8 @@ class ExportsFeature(QObject):
 
     # -- what the menu items do ----------------------------------------------------------------
     def export_session(self) -> ExportDialog:
+        from prolo_planner.ui.exports.export_dialog import ExportDialog
+
         return self._show(
             "export", ExportDialog(self.repo, self.current_session_id(), self.window.as_widget())
         )
@@ -124,6 +129,8 @@ class ExportsFeature(QObject):
         return self._show("send", dialog)
 
     def query_retrieve(self) -> QueryRetrieveDialog:
+        from prolo_planner.ui.exports.query_dialog import QueryRetrieveDialog
+
         patient = getattr(self._sessions, "patient", None)
         mrn = getattr(patient, "mrn", "")
         door = getattr(self._sessions, "door", None)
@@ -137,6 +144,8 @@ class ExportsFeature(QObject):
         return self._show("query", dialog)
 
     def dicom_nodes(self) -> DicomNodesDialog:
+        from prolo_planner.ui.exports.nodes_dialog import DicomNodesDialog
+
         return self._show("nodes", DicomNodesDialog(self.window.as_widget()))
 
     def close(self) -> None:

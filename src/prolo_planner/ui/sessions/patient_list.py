@@ -3,6 +3,8 @@ match the open session are held_images.py's.)"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,9 +24,11 @@ from PySide6.QtWidgets import (
 
 from prolo_planner.store.records import Patient, StoreError
 from prolo_planner.store.repository import Repository
-from prolo_planner.ui.sessions.pacs_pull import PacsPullDialog, patient_id_for
 from prolo_planner.ui.sessions.session_text import patient_line, patient_two_lines
 from prolo_planner.ui.theme import set_tone
+
+if TYPE_CHECKING:  # Find on PACS (and the PACS stack behind it) loads when first opened
+    from prolo_planner.ui.sessions.pacs_pull import PacsPullDialog
 
 #: Typing pauses this long before the store is asked: one query per word, not per key.
 SEARCH_DELAY_MS = 150
@@ -226,6 +230,8 @@ class PatientList(QWidget):
     # -- the PACS ---------------------------------------------------------------------------
     def find_on_pacs(self) -> PacsPullDialog:
         """The chosen patient's plans on the PACS (or the ID typed in the search field)."""
+        from prolo_planner.ui.sessions.pacs_pull import PacsPullDialog, patient_id_for
+
         current = self.results.currentItem()
         patient = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         if self.pacs_dialog is not None:
