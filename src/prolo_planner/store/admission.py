@@ -192,11 +192,7 @@ def attach_anyway(
     """The clinician's explicit decision: this held file goes into this session (and this one
     only: the file stays filed under nobody else, and another session asks again)."""
     images.link(conn, session.id, stored.sha256, now)
-    conn.execute(
-        "UPDATE held_images SET resolution = 'attached', resolved_at = ?, resolved_by = ?"
-        " WHERE session_id = ? AND sha256 = ?",
-        (now, who, session.id, stored.sha256),
-    )
+    _resolve(conn, session, stored.sha256, "attached", who, now)
     audit.append(
         conn,
         now,
@@ -227,19 +223,13 @@ def hold_again(conn: sqlite3.Connection, session: Session, sha256: str, who: str
     conn.execute(
         "DELETE FROM session_images WHERE session_id = ? AND sha256 = ?", (session.id, sha256)
     )
-    conn.execute(
-        "UPDATE held_images SET resolution = '', resolved_at = NULL, resolved_by = NULL"
-        " WHERE session_id = ? AND sha256 = ?",
-        (session.id, sha256),
-    )
-    audit.append(
+    _resolve(conn, session, sha256, "", who, now)
+    _edited(
         conn,
-        now,
+        session,
         who,
-        AuditAction.EDITED,
-        session_id=session.id,
-        patient_id=session.patient_id,
-        detail=f"{name}: taken out of the plan again; it leaves the session and is held back",
+        now,
+        f"{name}: taken out of the plan again; it leaves the session and is held back",
     )
 
 
@@ -247,11 +237,24 @@ def dismiss(
     conn: sqlite3.Connection, session: Session, stored: StoredImage, who: str, now: str
 ) -> None:
     """The held file stays out of the session (it is kept in the library)."""
-    conn.execute(
-        "UPDATE held_images SET resolution = 'dismissed', resolved_at = ?, resolved_by = ?"
-        " WHERE session_id = ? AND sha256 = ?",
-        (now, who, session.id, stored.sha256),
+    _resolve(conn, session, stored.sha256, "dismissed", who, now)
+    _edited(
+        conn, session, who, now, f"{stored.name}: held image dismissed, kept out of the session"
     )
+
+
+def _resolve(
+    conn: sqlite3.Connection, session: Session, sha256: str, resolution: str, who: str, now: str
+) -> None:
+    """Record what became of a held image ('attached', 'dismissed'; '' holds it again)."""
+    conn.execute(
+        "UPDATE held_images SET resolution = ?, resolved_at = ?, resolved_by = ?"
+        " WHERE session_id = ? AND sha256 = ?",
+        (resolution, now if resolution else None, who if resolution else None, session.id, sha256),
+    )
+
+
+def _edited(conn: sqlite3.Connection, session: Session, who: str, now: str, detail: str) -> None:
     audit.append(
         conn,
         now,
@@ -259,5 +262,5 @@ def dismiss(
         AuditAction.EDITED,
         session_id=session.id,
         patient_id=session.patient_id,
-        detail=f"{stored.name}: held image dismissed, kept out of the session",
+        detail=detail,
     )
