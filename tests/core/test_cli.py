@@ -69,6 +69,21 @@ def test_info_reports_bad_files_and_still_handles_the_rest(tmp_path, capsys):
     assert str(truncated) in lines[1]
 
 
+def test_a_reason_quoting_the_file_stays_one_line(tmp_path, capsys):
+    """The fuzzer's case: a byte of the transfer syntax UID flipped into a line break. The
+    reason quotes the UID; the break is shown as an escape, so the problem is one line."""
+    data = bytearray(pydicom_file("JPEGLSNearLossless_16.dcm").read_bytes())
+    at = data.find(b"1.2.840.10008.1.2.4.81") + 4
+    data[at] = 0x0A  # "1.2.\n40.10008..."
+    broken = tmp_path / "flipped.dcm"
+    broken.write_bytes(bytes(data))
+    assert main(["info", str(broken)]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        f"prolo-planner: {broken}: unsupported transfer syntax unknown (1.2.\\n40.10008.1.2.4.81)"
+    )
+
+
 def _read_png_rgb(path: Path) -> np.ndarray:
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     assert img is not None
