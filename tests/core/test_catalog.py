@@ -231,3 +231,14 @@ def test_checklist_marks_targets_placed_on_images_of_the_region(tmp_path: Path):
     }
     on_im2 = dict(checklist(plan, lumbar, image_id="im2"))
     assert [n for n, placed in on_im2.items() if placed] == ["L5-S1 supraspinous ligament"]
+
+
+def test_one_name_for_a_region_everywhere():
+    """core.catalog.region_name is the one owner: the timeline, the session picker, Find on
+    PACS, the PDF header and the procedure note all name a region through it."""
+    from prolo_planner.core.catalog import region_name
+
+    bundled = json.loads((resource_path("catalogs") / "sacroiliac_pelvis.json").read_text())
+    assert region_name("sacroiliac_pelvis") == bundled["region"]["name"]
+    assert region_name("left_big_toe") == "Left big toe"  # no catalog: the id in words
+    assert region_name("") == ""

@@ -135,6 +135,24 @@ def load_catalogs(user_dir: Path | None = None, bundled_dir: Path | None = None)
     return CatalogSet({r.id: r for r in ordered}, tuple(problems))
 
 
+def region_names() -> dict[str, str]:
+    """Region id -> the region's name in the catalogs (none when they cannot be read: a name
+    in a table or a report must not fail for want of a catalog folder)."""
+    try:
+        return {r.id: r.name for r in load_catalogs().regions.values()}
+    except OSError:
+        return {}
+
+
+def region_name(region_id: str) -> str:
+    """How every screen and report names a region: 'Lumbar spine' for 'lumbar_spine', the
+    catalog's name when it knows the region, else the id in words, capitalised."""
+    if not region_id:
+        return ""
+    name = region_names().get(region_id) or region_id.replace("_", " ")
+    return name[:1].upper() + name[1:]
+
+
 def read_catalog(path: Path) -> RegionCatalog:
     """One catalog file; raises _Bad with a reason a clinic's editor can act on."""
     try:

@@ -13,19 +13,11 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
-from prolo_planner.core.catalog import load_catalogs
+from prolo_planner.core.catalog import region_name
 from prolo_planner.core.plan import Side
 from prolo_planner.export.deidentify import PseudonymKey, patient_identity
 from prolo_planner.export.deidentify_profile import DateHandling
 from prolo_planner.store.records import Patient, Session, sex_text
-
-
-def region_name(region_id: str) -> str:
-    """'Lumbar spine' for 'lumbar_spine', from the region catalogs."""
-    if not region_id:
-        return ""
-    found = load_catalogs().region(region_id)
-    return found.name if found is not None else region_id.replace("_", " ")
 
 
 def person_name(dicom_name: str) -> str:

@@ -15,6 +15,7 @@ import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from prolo_planner.core.catalog import region_name
 from prolo_planner.core.plan import (
     Anaesthetic,
     Complication,
@@ -35,7 +36,7 @@ from prolo_planner.core.procedure import (
     site_label,
     solution_text,
 )
-from prolo_planner.report.header import ReportHeader, region_name
+from prolo_planner.report.header import ReportHeader
 
 TITLE = "Procedure note"
 NOT_RECORDED = "not recorded"

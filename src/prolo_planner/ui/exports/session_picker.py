@@ -6,9 +6,9 @@ import datetime as _dt
 
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from prolo_planner.core.catalog import region_name
 from prolo_planner.store.records import Patient, Session
 from prolo_planner.store.repository import Repository
-from prolo_planner.ui.sessions.session_text import region_name
 
 
 def session_text(patient: Patient, session: Session) -> str:

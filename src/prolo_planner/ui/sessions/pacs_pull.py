@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from prolo_planner.core.catalog import region_name
 from prolo_planner.net.nodes import NetworkSettings, Node, NodeError, load_settings
 from prolo_planner.net.retrieve import ReportFound
 from prolo_planner.pacs.pull import FoundPlan, PullReport, preview, pull
@@ -34,7 +35,6 @@ from prolo_planner.store.pacs_records import PullOutcome
 from prolo_planner.store.records import Patient
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui.exports.background import Task
-from prolo_planner.ui.sessions.session_text import region_name
 
 COLUMNS = ("Session", "Region", "Version", "State", "Clinician", "Sites", "Here")
 #: What became of each version, in the colours the timeline uses for the same news.

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from prolo_planner.core.catalog import region_names
 from prolo_planner.core.plan import Side
 from prolo_planner.store.records import PAIN_MAX, Patient, Session, StoreError
 from prolo_planner.store.repository import Repository
-from prolo_planner.ui.sessions.session_text import patient_line, region_names
+from prolo_planner.ui.sessions.session_text import patient_line
 from prolo_planner.ui.theme import set_tone
 
 #: Typing in the notes pauses this long before the store is written.

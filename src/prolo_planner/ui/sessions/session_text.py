@@ -6,7 +6,7 @@ import datetime as _dt
 from enum import StrEnum
 from functools import lru_cache
 
-from prolo_planner.core.catalog import load_catalogs
+from prolo_planner.core.catalog import region_name
 from prolo_planner.core.plan import ImagePlan, ProbeOrientation, Side
 from prolo_planner.store.records import Patient, Session, TimelineRow
 
@@ -21,21 +21,6 @@ class ShownState(StrEnum):
 
 
 @lru_cache(maxsize=1)
-def region_names() -> dict[str, str]:
-    try:
-        return {r.id: r.name for r in load_catalogs().regions.values()}
-    except OSError:  # an unreadable catalog folder must not stop the timeline
-        return {}
-
-
-def region_name(region_id: str) -> str:
-    """'Lumbar spine' for 'lumbar_spine' (the catalog's name when it knows the region)."""
-    if not region_id:
-        return ""
-    name = region_names().get(region_id) or region_id.replace("_", " ")
-    return name[:1].upper() + name[1:]
-
-
 def side_text(side: Side) -> str:
     return "" if side is Side.UNSPECIFIED else side.value
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from prolo_planner.core.catalog import region_name
 from prolo_planner.store.records import Patient, TimelineRow
 from prolo_planner.store.repository import Repository
 from prolo_planner.ui import theme
@@ -30,7 +31,6 @@ from prolo_planner.ui.sessions.session_text import (
     given_text,
     pain_text,
     patient_line,
-    region_name,
     session_date,
     shown_state,
     side_text,
